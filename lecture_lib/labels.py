@@ -115,14 +115,16 @@ def one_hot(codes, num_classes: int = NUM_PATHOLOGIES) -> np.ndarray:
     Raises:
         ValueError: if a code is outside `[0, num_classes - 1]` or a title is unknown.
     """
-    if isinstance(codes, str | int | np.integer) and not isinstance(codes, bool):
+    if isinstance(codes, str | int | np.integer):
         return one_hot([codes], num_classes)[0]
     items = list(np.asarray(codes, dtype=object).reshape(-1)) if isinstance(codes, np.ndarray) else list(codes)
     result = np.zeros((len(items), num_classes), dtype=np.float32)
     for row, item in enumerate(items):
         code = _to_code(item)
         if code >= num_classes:
-            raise ValueError(f"code {code} does not fit in {num_classes} classes; valid codes are 0 to {num_classes - 1}")
+            raise ValueError(
+                f"code {code} does not fit in {num_classes} classes; valid codes are 0 to {num_classes - 1}"
+            )
         result[row, code] = 1.0
     return result
 
