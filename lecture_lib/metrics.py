@@ -1,0 +1,662 @@
+"""The lecture's quality measures: Dice and IoU, PSNR and (MS-)SSIM, landmark errors, the cardiothoracic ratio, AUC.
+
+Tensor functions are written in `keras.ops`, so they run on every Keras backend and work inside `model.fit`;
+each has a stateful Keras metric beside it for `model.compile(metrics=[...])`:
+
+| slide            | function                                   | Keras metric       |
+|------------------|--------------------------------------------|--------------------|
+| Segmentation DSC | `dice_coefficient` (2|X∩Y| / (|X| + |Y|))  | `DiceCoefficient`  |
+| Segmentation IoU | `iou_score` (|X∩Y| / |X∪Y|)                 | `IoUScore`         |
+| Generation       | `psnr`, `ssim`, `ms_ssim`                  | `PSNRMetric`, `SSIMMetric` |
+
+Evaluation helpers that work on whole NumPy datasets (not inside a graph) return NumPy values:
+`mean_radial_error`, `successful_detection_rate`, `cardiothoracic_ratio`, `roc_auc_per_class`, `macro_auc`.
+Detection metrics (IoU of boxes, NMS, average precision) live in `lecture_lib.boxes`.
+
+Example:
+    >>> import numpy as np
+    >>> from lecture_lib import metrics
+    >>> mask = np.zeros((1, 4, 4, 1), "float32"); mask[0, :2, :2] = 1   # |X| = 4
+    >>> pred = np.zeros((1, 4, 4, 1), "float32"); pred[0, :2, :1] = 1   # |Y| = 2, |X∩Y| = 2
+    >>> float(metrics.dice_coefficient(mask, pred)[0])                    # 2·2 / (4 + 2)
+    0.6666666865348877
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+from collections.abc import Sequence
+
+import keras
+import numpy as np
+from keras import ops
+
+MS_SSIM_POWER_FACTORS: tuple[float, ...] = (0.0448, 0.2856, 0.3001, 0.2363, 0.1333)
+"""The five per-scale exponents of Wang, Simoncelli & Bovik (2003), the same as `tf.image.ssim_multiscale`."""
+
+CTR_LANDMARKS: tuple[str, ...] = ("heart_right", "heart_left", "thorax_right", "thorax_left")
+"""Landmark names `cardiothoracic_ratio` looks for: the widest heart borders and the widest inner thoracic borders.
+
+"right" is the patient's right, on the viewer's left of a PA image (smaller x).
+"""
+
+
+# --------------------------------------------------------------------------------------------------------------------
+# Shared checks
+# --------------------------------------------------------------------------------------------------------------------
+
+
+def _float_tensor(x):
+    """Convert to a backend tensor, casting integer and boolean inputs to the Keras float type."""
+    x = ops.convert_to_tensor(x)
+    if not keras.backend.standardize_dtype(x.dtype).startswith(("float", "bfloat")):
+        x = ops.cast(x, keras.backend.floatx())
+    return x
+
+
+def _static_shape(x) -> tuple:
+    return tuple(None if d is None else int(d) for d in ops.shape(x))
+
+
+def _check_same_shape(y_true, y_pred, fix: str) -> None:
+    """Raise a `ValueError` if the static shapes of `y_true` and `y_pred` are known and differ."""
+    true_shape, pred_shape = _static_shape(y_true), _static_shape(y_pred)
+    compatible = len(true_shape) == len(pred_shape) and all(
+        a is None or b is None or a == b for a, b in zip(true_shape, pred_shape, strict=True)
+    )
+    if not compatible:
+        raise ValueError(f"y_pred has shape {pred_shape} but y_true has shape {true_shape}; {fix}")
+
+
+def _check_min_rank(x, min_rank: int, argument: str, layout: str) -> None:
+    shape = _static_shape(x)
+    if len(shape) < min_rank:
+        raise ValueError(f"{argument} must have at least {min_rank} dimensions {layout}, got shape {shape}")
+
+
+def _check_positive(value, argument: str) -> None:
+    if isinstance(value, bool) or not isinstance(value, int | float) or not value > 0:
+        raise ValueError(f"{argument} must be a positive number, got {value!r}")
+
+
+def _check_threshold(threshold) -> None:
+    if threshold is not None and (isinstance(threshold, bool) or not 0.0 <= float(threshold) <= 1.0):
+        raise ValueError(f"threshold must be None (soft score) or a number in [0, 1], got {threshold!r}")
+
+
+# --------------------------------------------------------------------------------------------------------------------
+# Segmentation: Dice and IoU
+# --------------------------------------------------------------------------------------------------------------------
+
+
+def _overlap_counts(y_true, y_pred, threshold):
+    """Return per-sample, per-class |X∩Y|, |X| and |Y| as `(batch, num_classes)` tensors."""
+    _check_threshold(threshold)
+    y_pred = _float_tensor(y_pred)
+    y_true = ops.cast(y_true, y_pred.dtype)
+    _check_min_rank(y_pred, 3, "y_pred", "`(batch, height, width, num_classes)`")
+    _check_same_shape(
+        y_true,
+        y_pred,
+        "pass one-hot (or multi-hot) masks with one channel per class, e.g. keras.ops.one_hot(labels, num_classes)",
+    )
+    if threshold is not None:
+        # Same convention as keras.metrics.BinaryIoU and BinaryAccuracy: strictly greater than the threshold.
+        y_pred = ops.cast(ops.greater(y_pred, threshold), y_pred.dtype)
+        y_true = ops.cast(ops.greater(y_true, 0.5), y_pred.dtype)
+    spatial_axes = tuple(range(1, len(ops.shape(y_pred)) - 1))
+    intersection = ops.sum(y_true * y_pred, axis=spatial_axes)
+    return intersection, ops.sum(y_true, axis=spatial_axes), ops.sum(y_pred, axis=spatial_axes)
+
+
+def _average_classes(scores, average):
+    if average == "macro":
+        return ops.mean(scores, axis=-1)
+    if average is None:
+        return scores
+    raise ValueError(f'average must be "macro" (mean over classes) or None (one score per class), got {average!r}')
+
+
+def dice_coefficient(y_true, y_pred, threshold: float | None = 0.5, average: str | None = "macro"):
+    """Compute the slide's Dice similarity coefficient DSC = 2|X∩Y| / (|X| + |Y|) per image and class.
+
+    `X` is the ground-truth mask and `Y` the predicted mask after thresholding. A class that is empty in both
+    masks scores 1 (nothing to find, nothing found): the formula's 0/0 is defined that way.
+
+    Args:
+        y_true: ground-truth one-hot or multi-hot masks, `(batch, height, width, num_classes)` (any number of
+            spatial axes between batch and classes works, e.g. `(batch, depth, height, width, num_classes)`).
+        y_pred: predicted probabilities of the same shape (sigmoid or softmax outputs).
+        threshold: a pixel belongs to `Y` when its probability is strictly greater than `threshold`; `None`
+            computes the soft Dice on the probabilities (and on `y_true` as given).
+        average: `"macro"` averages the classes of each image; `None` keeps one score per class.
+
+    Returns:
+        `(batch,)` scores in [0, 1] (or `(batch, num_classes)` when `average=None`).
+
+    Raises:
+        ValueError: if the shapes differ, the rank is below 3, or `threshold`/`average` is invalid.
+    """
+    intersection, true_sum, pred_sum = _overlap_counts(y_true, y_pred, threshold)
+    denominator = true_sum + pred_sum
+    scores = ops.where(ops.equal(denominator, 0), 1.0, ops.divide_no_nan(2.0 * intersection, denominator))
+    return _average_classes(scores, average)
+
+
+def iou_score(y_true, y_pred, threshold: float | None = 0.5, average: str | None = "macro"):
+    """Compute the intersection over union (Jaccard index) |X∩Y| / |X∪Y| per image and class.
+
+    IoU and Dice are monotonically related (IoU = DSC / (2 - DSC)); a class empty in both masks scores 1.
+
+    Args:
+        y_true: ground-truth masks, `(batch, height, width, num_classes)`.
+        y_pred: predicted probabilities of the same shape.
+        threshold: binarization threshold for `y_pred` (strictly greater); `None` for the soft IoU.
+        average: `"macro"` averages the classes of each image; `None` keeps one score per class.
+
+    Returns:
+        `(batch,)` scores in [0, 1] (or `(batch, num_classes)` when `average=None`).
+
+    Raises:
+        ValueError: if the shapes differ, the rank is below 3, or `threshold`/`average` is invalid.
+    """
+    intersection, true_sum, pred_sum = _overlap_counts(y_true, y_pred, threshold)
+    union = true_sum + pred_sum - intersection
+    scores = ops.where(ops.equal(union, 0), 1.0, ops.divide_no_nan(intersection, union))
+    return _average_classes(scores, average)
+
+
+@keras.saving.register_keras_serializable(package="lecture_lib")
+class DiceCoefficient(keras.metrics.MeanMetricWrapper):
+    """Mean per-image Dice coefficient over everything seen since the last reset (higher is better).
+
+    Each image contributes the mean of its per-class DSC, and the metric averages those image scores. This is how
+    segmentation papers report Dice; it differs from pooling all pixels of the dataset into one confusion matrix,
+    which is what `keras.metrics.IoU` does.
+
+    Args:
+        threshold: binarization threshold for the predicted probabilities (strictly greater); `None` for soft Dice.
+        name: metric name shown in the training log.
+        dtype: dtype of the metric's state.
+
+    Example:
+        >>> model.compile(optimizer="adam", loss=losses.DiceLoss(), metrics=[metrics.DiceCoefficient()])
+    """
+
+    def __init__(self, threshold: float | None = 0.5, name: str = "dice_coefficient", dtype=None):
+        _check_threshold(threshold)
+        super().__init__(fn=dice_coefficient, name=name, dtype=dtype, threshold=threshold)
+        self.threshold = threshold
+        self._direction = "up"
+
+    def get_config(self):
+        return {"name": self.name, "dtype": self.dtype, "threshold": self.threshold}
+
+
+@keras.saving.register_keras_serializable(package="lecture_lib")
+class IoUScore(keras.metrics.MeanMetricWrapper):
+    """Mean per-image intersection over union, averaged over classes within each image (higher is better).
+
+    Args:
+        threshold: binarization threshold for the predicted probabilities (strictly greater); `None` for soft IoU.
+        name: metric name shown in the training log.
+        dtype: dtype of the metric's state.
+    """
+
+    def __init__(self, threshold: float | None = 0.5, name: str = "iou_score", dtype=None):
+        _check_threshold(threshold)
+        super().__init__(fn=iou_score, name=name, dtype=dtype, threshold=threshold)
+        self.threshold = threshold
+        self._direction = "up"
+
+    def get_config(self):
+        return {"name": self.name, "dtype": self.dtype, "threshold": self.threshold}
+
+
+# --------------------------------------------------------------------------------------------------------------------
+# Generation: PSNR, SSIM, MS-SSIM
+# --------------------------------------------------------------------------------------------------------------------
+
+
+def _image_pair(x, y):
+    x = _float_tensor(x)
+    y = ops.cast(y, x.dtype)
+    shape = _static_shape(x)
+    if len(shape) != 4:
+        raise ValueError(f"images must be `(batch, height, width, channels)`, got shape {shape}; add a batch axis")
+    _check_same_shape(y, x, "both image batches must have the same `(batch, height, width, channels)` shape")
+    return x, y
+
+
+def psnr(x, y, max_val: float = 1.0):
+    """Compute the peak signal-to-noise ratio 10·log10(max_val² / MSE) of each image pair, in dB.
+
+    Identical images have MSE = 0 and PSNR = +inf (as `tf.image.psnr`).
+
+    Args:
+        x: images `(batch, height, width, channels)`.
+        y: images of the same shape.
+        max_val: the dynamic range of the images (1.0 for [0, 1] images, 255 for 8-bit).
+
+    Returns:
+        `(batch,)` PSNR values in dB.
+
+    Raises:
+        ValueError: if the shapes differ or `max_val` is not positive.
+    """
+    _check_positive(max_val, "max_val")
+    x, y = _image_pair(x, y)
+    mse = ops.mean(ops.square(x - y), axis=(1, 2, 3))
+    return 10.0 * ops.log10(ops.cast(max_val, x.dtype) ** 2 / mse)
+
+
+def _gaussian_kernel_1d(size: int, sigma: float, dtype):
+    coords = np.arange(size, dtype="float64") - (size - 1) / 2.0
+    kernel = np.exp(-0.5 * (coords / sigma) ** 2)
+    return ops.convert_to_tensor((kernel / kernel.sum()).astype(keras.backend.standardize_dtype(dtype)))
+
+
+def _check_ssim_arguments(max_val, filter_size, filter_sigma, k1, k2) -> None:
+    _check_positive(max_val, "max_val")
+    if isinstance(filter_size, bool) or not isinstance(filter_size, int) or filter_size < 1:
+        raise ValueError(f"filter_size must be a positive integer (11 in the SSIM paper), got {filter_size!r}")
+    _check_positive(filter_sigma, "filter_sigma")
+    _check_positive(k1, "k1")
+    _check_positive(k2, "k2")
+
+
+def _ssim_components(x, y, max_val, filter_size, filter_sigma, k1, k2):
+    """Return per-channel mean SSIM and mean contrast-structure term, each `(batch, channels)`."""
+    height, width, channels = _static_shape(x)[1:]
+    if (height is not None and height < filter_size) or (width is not None and width < filter_size):
+        raise ValueError(
+            f"SSIM needs images at least filter_size={filter_size} pixels high and wide, got {height}×{width}; "
+            "pass larger images or a smaller filter_size"
+        )
+    kernel = _gaussian_kernel_1d(filter_size, filter_sigma, x.dtype)
+    # The 2-D Gaussian window is separable: a column pass then a row pass equals one 2-D convolution.
+    kernel_rows = ops.tile(ops.reshape(kernel, (filter_size, 1, 1, 1)), (1, 1, channels, 1))
+    kernel_cols = ops.tile(ops.reshape(kernel, (1, filter_size, 1, 1)), (1, 1, channels, 1))
+
+    def local_mean(image):
+        return ops.depthwise_conv(ops.depthwise_conv(image, kernel_rows, padding="valid"), kernel_cols, padding="valid")
+
+    c1 = (k1 * max_val) ** 2
+    c2 = (k2 * max_val) ** 2
+    mean_x, mean_y = local_mean(x), local_mean(y)
+    luminance_num = 2.0 * mean_x * mean_y
+    luminance_den = ops.square(mean_x) + ops.square(mean_y)
+    luminance = (luminance_num + c1) / (luminance_den + c1)
+    # 2σxy = 2E[xy] - 2μxμy and σx² + σy² = E[x² + y²] - (μx² + μy²), as in Wang et al. (2004).
+    contrast_structure = (2.0 * local_mean(x * y) - luminance_num + c2) / (
+        local_mean(ops.square(x) + ops.square(y)) - luminance_den + c2
+    )
+    return ops.mean(luminance * contrast_structure, axis=(1, 2)), ops.mean(contrast_structure, axis=(1, 2))
+
+
+def ssim(
+    x, y, max_val: float = 1.0, filter_size: int = 11, filter_sigma: float = 1.5, k1: float = 0.01, k2: float = 0.03
+):
+    """Compute the structural similarity index (Wang et al., 2004) of each image pair.
+
+    Local means, variances and covariance are taken under a Gaussian window (`filter_size` × `filter_size`,
+    standard deviation `filter_sigma`) at every position where the window fits (no padding), then
+    SSIM = mean over positions and channels of ((2μxμy + C1)(2σxy + C2)) / ((μx² + μy² + C1)(σx² + σy² + C2))
+    with C1 = (k1·max_val)² and C2 = (k2·max_val)². This matches `tf.image.ssim` and
+    `skimage.metrics.structural_similarity(gaussian_weights=True, sigma=1.5, use_sample_covariance=False)`.
+
+    Args:
+        x: images `(batch, height, width, channels)`, height and width at least `filter_size`.
+        y: images of the same shape.
+        max_val: the dynamic range of the images (1.0 for [0, 1] images).
+        filter_size: side of the Gaussian window.
+        filter_sigma: standard deviation of the Gaussian window in pixels.
+        k1: luminance stabilizer.
+        k2: contrast stabilizer.
+
+    Returns:
+        `(batch,)` SSIM values in [-1, 1]; 1 means identical images.
+
+    Raises:
+        ValueError: if the shapes differ, the images are smaller than the window, or an argument is not positive.
+    """
+    _check_ssim_arguments(max_val, filter_size, filter_sigma, k1, k2)
+    x, y = _image_pair(x, y)
+    ssim_per_channel, _ = _ssim_components(x, y, max_val, filter_size, filter_sigma, k1, k2)
+    return ops.mean(ssim_per_channel, axis=-1)
+
+
+def ms_ssim_min_size(num_scales: int = len(MS_SSIM_POWER_FACTORS), filter_size: int = 11) -> int:
+    """Return the smallest image side that MS-SSIM with `num_scales` scales accepts.
+
+    Each scale halves the image (rounding up), and the coarsest must still hold the window, so the minimum is
+    `(filter_size - 1) · 2^(num_scales - 1) + 1`: 161 pixels for the standard 5 scales and an 11-pixel window,
+    81 for 4 scales, 41 for 3.
+
+    Args:
+        num_scales: number of scales (`len(power_factors)`).
+        filter_size: side of the Gaussian window.
+
+    Returns:
+        The minimum height and width in pixels.
+    """
+    return (filter_size - 1) * 2 ** (num_scales - 1) + 1
+
+
+def ms_ssim(
+    x,
+    y,
+    max_val: float = 1.0,
+    power_factors: Sequence[float] = MS_SSIM_POWER_FACTORS,
+    filter_size: int = 11,
+    filter_sigma: float = 1.5,
+    k1: float = 0.01,
+    k2: float = 0.03,
+):
+    """Compute the multi-scale SSIM (Wang, Simoncelli & Bovik, 2003) of each image pair.
+
+    At scale j the contrast-structure term cs_j is measured; between scales the images are 2×2 average-pooled
+    (an odd side is first padded by repeating its last row/column). MS-SSIM = Π_{j<M} relu(cs_j)^β_j ·
+    relu(SSIM_M)^β_M, averaged over channels, exactly as `tf.image.ssim_multiscale`.
+
+    Small images: the coarsest scale must hold the window, so the image side must be at least
+    `ms_ssim_min_size(len(power_factors), filter_size)` (161 px for the standard 5 scales). For smaller images pass
+    fewer `power_factors`, e.g. `MS_SSIM_POWER_FACTORS[:3]` for 41-160 px (renormalize them to sum to 1 if you
+    want a score on the same scale).
+
+    Args:
+        x: images `(batch, height, width, channels)`.
+        y: images of the same shape.
+        max_val: the dynamic range of the images.
+        power_factors: one exponent per scale, finest first.
+        filter_size: side of the Gaussian window.
+        filter_sigma: standard deviation of the Gaussian window.
+        k1: luminance stabilizer.
+        k2: contrast stabilizer.
+
+    Returns:
+        `(batch,)` MS-SSIM values in [0, 1].
+
+    Raises:
+        ValueError: if the shapes differ, the images are too small for the number of scales, or an argument is
+            invalid.
+    """
+    _check_ssim_arguments(max_val, filter_size, filter_sigma, k1, k2)
+    power_factors = tuple(float(p) for p in power_factors)
+    if not power_factors or any(not p >= 0 for p in power_factors):
+        raise ValueError(f"power_factors must be a non-empty sequence of non-negative numbers, got {power_factors!r}")
+    x, y = _image_pair(x, y)
+    height, width = _static_shape(x)[1:3]
+    min_size = ms_ssim_min_size(len(power_factors), filter_size)
+    if (height is not None and height < min_size) or (width is not None and width < min_size):
+        raise ValueError(
+            f"MS-SSIM with {len(power_factors)} scales and filter_size={filter_size} needs images of at least "
+            f"{min_size}×{min_size} pixels, got {height}×{width}; pass fewer power_factors "
+            f"(e.g. MS_SSIM_POWER_FACTORS[:3] needs {ms_ssim_min_size(3, filter_size)} px) or a smaller filter_size"
+        )
+    factors = []
+    for scale in range(len(power_factors)):
+        if scale > 0:
+            h, w = _static_shape(x)[1:3]
+            pad = [[0, 0], [0, h % 2], [0, w % 2], [0, 0]]
+            if h % 2 or w % 2:
+                x, y = ops.pad(x, pad, mode="symmetric"), ops.pad(y, pad, mode="symmetric")
+            x = ops.average_pool(x, pool_size=2, strides=2, padding="valid")
+            y = ops.average_pool(y, pool_size=2, strides=2, padding="valid")
+        ssim_per_channel, contrast_structure = _ssim_components(x, y, max_val, filter_size, filter_sigma, k1, k2)
+        is_last = scale == len(power_factors) - 1
+        factors.append(ops.relu(ssim_per_channel if is_last else contrast_structure) ** power_factors[scale])
+    return ops.mean(math.prod(factors), axis=-1)
+
+
+@keras.saving.register_keras_serializable(package="lecture_lib")
+class PSNRMetric(keras.metrics.MeanMetricWrapper):
+    """Mean per-image PSNR in dB (higher is better). Identical images give +inf, as `tf.image.psnr`.
+
+    Args:
+        max_val: the dynamic range of the images.
+        name: metric name shown in the training log.
+        dtype: dtype of the metric's state.
+    """
+
+    def __init__(self, max_val: float = 1.0, name: str = "psnr", dtype=None):
+        _check_positive(max_val, "max_val")
+        super().__init__(fn=psnr, name=name, dtype=dtype, max_val=max_val)
+        self.max_val = max_val
+        self._direction = "up"
+
+    def get_config(self):
+        return {"name": self.name, "dtype": self.dtype, "max_val": self.max_val}
+
+
+@keras.saving.register_keras_serializable(package="lecture_lib")
+class SSIMMetric(keras.metrics.MeanMetricWrapper):
+    """Mean per-image SSIM (higher is better); see `ssim` for the formula and arguments.
+
+    Args:
+        max_val: the dynamic range of the images.
+        filter_size: side of the Gaussian window.
+        filter_sigma: standard deviation of the Gaussian window.
+        k1: luminance stabilizer.
+        k2: contrast stabilizer.
+        name: metric name shown in the training log.
+        dtype: dtype of the metric's state.
+    """
+
+    def __init__(
+        self,
+        max_val: float = 1.0,
+        filter_size: int = 11,
+        filter_sigma: float = 1.5,
+        k1: float = 0.01,
+        k2: float = 0.03,
+        name: str = "ssim",
+        dtype=None,
+    ):
+        _check_ssim_arguments(max_val, filter_size, filter_sigma, k1, k2)
+        options = {"max_val": max_val, "filter_size": filter_size, "filter_sigma": filter_sigma, "k1": k1, "k2": k2}
+        super().__init__(fn=ssim, name=name, dtype=dtype, **options)
+        self.options = options
+        self._direction = "up"
+
+    def get_config(self):
+        return {"name": self.name, "dtype": self.dtype, **self.options}
+
+
+# --------------------------------------------------------------------------------------------------------------------
+# Landmarks
+# --------------------------------------------------------------------------------------------------------------------
+
+
+def _landmark_arrays(true_points, pred_points):
+    true_points = np.asarray(true_points, dtype="float64")
+    pred_points = np.asarray(pred_points, dtype="float64")
+    if true_points.shape != pred_points.shape or true_points.ndim < 2 or true_points.shape[-1] != 2:
+        raise ValueError(
+            f"true_points {true_points.shape} and pred_points {pred_points.shape} must have the same shape "
+            "`(num_images, num_landmarks, 2)` with (x, y) pixel coordinates in the last axis"
+        )
+    return true_points, pred_points
+
+
+def _spacing_per_image(pixel_spacing_mm, true_points):
+    """Return (row, column) spacing broadcastable to `true_points[..., ::-1]`, or ones for pixels."""
+    if pixel_spacing_mm is None:
+        return np.ones(2)
+    spacing = np.asarray(pixel_spacing_mm, dtype="float64")
+    if spacing.ndim == 0:
+        spacing = np.full(2, float(spacing))
+    if spacing.shape[-1] != 2 or spacing.ndim > 2 or (spacing.ndim == 2 and spacing.shape[0] != true_points.shape[0]):
+        raise ValueError(
+            f"pixel_spacing_mm must be a number, a (row, column) pair or `(num_images, 2)` as in CXRSet, "
+            f"got shape {spacing.shape} for {true_points.shape[0]} images"
+        )
+    if np.any(~(spacing > 0)):
+        raise ValueError(f"pixel_spacing_mm must be positive, got {spacing.tolist()}")
+    return spacing[:, None, :] if spacing.ndim == 2 else spacing
+
+
+def radial_errors(true_points, pred_points, pixel_spacing_mm=None) -> np.ndarray:
+    """Return the Euclidean distance between each true and predicted landmark, in pixels or millimetres.
+
+    Args:
+        true_points: `(num_images, num_landmarks, 2)` pixel `(x, y)`; NaN marks an absent landmark.
+        pred_points: `(num_images, num_landmarks, 2)` pixel `(x, y)`.
+        pixel_spacing_mm: `None` for pixel distances; otherwise a number, a `(row, column)` pair or
+            `(num_images, 2)` row/column spacings (the CXRSet `pixel_spacing_mm` field) for millimetres.
+
+    Returns:
+        `(num_images, num_landmarks)` distances, NaN where the true landmark is absent.
+
+    Raises:
+        ValueError: if the shapes differ or the spacing has the wrong shape or is not positive.
+    """
+    true_points, pred_points = _landmark_arrays(true_points, pred_points)
+    spacing = _spacing_per_image(pixel_spacing_mm, true_points)
+    # Points are (x, y) = (column, row) but spacings are (row, column): flip the spacing to (column, row).
+    offsets_mm = (pred_points - true_points) * spacing[..., ::-1]
+    return np.sqrt(np.sum(offsets_mm**2, axis=-1))
+
+
+def mean_radial_error(true_points, pred_points, pixel_spacing_mm=None) -> float:
+    """Compute the mean radial error (MRE): the mean distance between true and predicted landmarks.
+
+    Landmarks absent from the ground truth (NaN) are skipped.
+
+    Args:
+        true_points: `(num_images, num_landmarks, 2)` pixel `(x, y)`; NaN marks an absent landmark.
+        pred_points: `(num_images, num_landmarks, 2)` pixel `(x, y)`.
+        pixel_spacing_mm: `None` for pixels, else a number, a `(row, column)` pair or `(num_images, 2)`.
+
+    Returns:
+        The MRE in pixels (or mm); NaN if no landmark is present.
+
+    Raises:
+        ValueError: if the shapes differ or the spacing is invalid.
+    """
+    errors = radial_errors(true_points, pred_points, pixel_spacing_mm)
+    valid = ~np.isnan(errors)
+    return float(errors[valid].mean()) if valid.any() else float("nan")
+
+
+def successful_detection_rate(true_points, pred_points, radii=(2.0, 2.5, 3.0, 4.0), pixel_spacing_mm=None) -> dict:
+    """Return the fraction of present landmarks found within each radius (the ISBI 2015 landmark challenge's SDR).
+
+    Args:
+        true_points: `(num_images, num_landmarks, 2)` pixel `(x, y)`; NaN marks an absent landmark.
+        pred_points: `(num_images, num_landmarks, 2)` pixel `(x, y)`.
+        radii: radii in the unit of the errors (mm when `pixel_spacing_mm` is given, else pixels).
+        pixel_spacing_mm: `None` for pixels, else a number, a `(row, column)` pair or `(num_images, 2)`.
+
+    Returns:
+        `{radius: fraction}` with fractions in [0, 1] (NaN if no landmark is present).
+    """
+    errors = radial_errors(true_points, pred_points, pixel_spacing_mm)
+    errors = errors[~np.isnan(errors)]
+    return {float(r): float(np.mean(errors <= r)) if errors.size else float("nan") for r in radii}
+
+
+def cardiothoracic_ratio(landmarks, landmark_names: Sequence[str]):
+    """Compute the cardiothoracic ratio (CTR): widest heart width / widest inner thoracic width.
+
+    Widths are horizontal distances between the landmarks named `"heart_right"` and `"heart_left"` (the heart's
+    widest borders) and `"thorax_right"` and `"thorax_left"` (the inner rib margins, usually at the diaphragm
+    domes). CTR ≤ 0.5 is normal on a PA film; > 0.5 suggests cardiomegaly. The ratio needs no pixel spacing.
+
+    Args:
+        landmarks: `(num_landmarks, 2)` or `(num_images, num_landmarks, 2)` pixel `(x, y)`, e.g. CXRSet.landmarks.
+        landmark_names: the name of each landmark, in order (CXRSet.landmark_names); must include the four names.
+
+    Returns:
+        A float for one image, or a `(num_images,)` array; NaN where one of the four landmarks is NaN.
+
+    Raises:
+        ValueError: if a required name is missing or the shapes do not match the names.
+    """
+    landmarks = np.asarray(landmarks, dtype="float64")
+    names = list(landmark_names)
+    if landmarks.ndim not in (2, 3) or landmarks.shape[-2:] != (len(names), 2):
+        raise ValueError(
+            f"landmarks must be `(num_landmarks, 2)` or `(num_images, num_landmarks, 2)` with num_landmarks = "
+            f"{len(names)} (one per name), got shape {landmarks.shape}"
+        )
+    missing = [name for name in CTR_LANDMARKS if name not in names]
+    if missing:
+        raise ValueError(
+            f"cardiothoracic_ratio needs landmarks named {list(CTR_LANDMARKS)}; missing {missing} in "
+            f"landmark_names={names}. Rename your landmarks or pass the names in the dataset's order."
+        )
+    x = {name: landmarks[..., names.index(name), 0] for name in CTR_LANDMARKS}
+    heart_width = np.abs(x["heart_left"] - x["heart_right"])
+    thorax_width = np.abs(x["thorax_left"] - x["thorax_right"])
+    with np.errstate(divide="ignore", invalid="ignore"):
+        ratio = np.where(thorax_width > 0, heart_width / np.where(thorax_width > 0, thorax_width, 1.0), np.nan)
+    return float(ratio) if ratio.ndim == 0 else ratio
+
+
+# --------------------------------------------------------------------------------------------------------------------
+# Classification: ROC AUC with missing labels
+# --------------------------------------------------------------------------------------------------------------------
+
+
+def roc_auc_per_class(y_true, y_score, class_names: Sequence[str] | None = None) -> np.ndarray:
+    """Compute the ROC AUC of each class, ignoring missing (NaN) labels.
+
+    Uses `sklearn.metrics.roc_auc_score` on the images whose label for that class is known. A class whose known
+    labels are all 0 or all 1 has no ROC curve: its AUC is NaN and a warning names it.
+
+    Args:
+        y_true: `(num_images, num_classes)` 0/1 labels, NaN where unknown (the CXRSet `labels` field).
+        y_score: `(num_images, num_classes)` predicted scores (probabilities or logits).
+        class_names: optional names used in the warning (e.g. `labels.PATHOLOGIES`).
+
+    Returns:
+        `(num_classes,)` AUCs in [0, 1], NaN for classes that cannot be scored.
+
+    Raises:
+        ValueError: if the shapes differ, are not 2-D, or `y_score` holds NaN where the label is known.
+    """
+    from sklearn.metrics import roc_auc_score
+
+    y_true = np.asarray(y_true, dtype="float64")
+    y_score = np.asarray(y_score, dtype="float64")
+    if y_true.ndim != 2 or y_true.shape != y_score.shape:
+        raise ValueError(
+            f"y_true {y_true.shape} and y_score {y_score.shape} must both be `(num_images, num_classes)`; "
+            "for a single class add an axis with y[:, None]"
+        )
+    num_classes = y_true.shape[1]
+    names = list(class_names) if class_names is not None else [f"class {c}" for c in range(num_classes)]
+    aucs = np.full(num_classes, np.nan)
+    skipped = []
+    for c in range(num_classes):
+        known = ~np.isnan(y_true[:, c])
+        labels = y_true[known, c]
+        if np.isnan(y_score[known, c]).any():
+            raise ValueError(f"y_score has NaN for {names[c]} where the label is known; check the model's outputs")
+        if np.unique(labels).size < 2:
+            skipped.append(names[c])
+            continue
+        aucs[c] = roc_auc_score(labels, y_score[known, c])
+    if skipped:
+        warnings.warn(f"AUC undefined (only one label value among known labels) for: {skipped}", stacklevel=2)
+    return aucs
+
+
+def macro_auc(y_true, y_score, class_names: Sequence[str] | None = None) -> float:
+    """Compute the macro-average ROC AUC: the mean of `roc_auc_per_class` over the classes that can be scored.
+
+    Args:
+        y_true: `(num_images, num_classes)` 0/1 labels, NaN where unknown.
+        y_score: `(num_images, num_classes)` predicted scores.
+        class_names: optional names used in warnings.
+
+    Returns:
+        The mean AUC, or NaN (with a warning) when no class can be scored.
+    """
+    aucs = roc_auc_per_class(y_true, y_score, class_names)
+    if np.all(np.isnan(aucs)):
+        warnings.warn("no class has both positive and negative known labels; macro AUC is NaN", stacklevel=2)
+        return float("nan")
+    return float(np.nanmean(aucs))
