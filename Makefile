@@ -15,7 +15,6 @@ BACKEND_TESTS := $(wildcard tests/test_losses.py tests/test_metrics.py tests/tes
 
 export TF_CPP_MIN_LOG_LEVEL ?= 2
 export PYTHONHASHSEED ?= 0
-export MPLBACKEND ?= Agg
 
 .PHONY: setup course test lint unit unit-jax notebooks check-notebooks lab bench clean
 

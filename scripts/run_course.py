@@ -87,7 +87,6 @@ def main(argv: list[str] | None = None) -> int:
     shutil.rmtree(metrics_dir, ignore_errors=True)
     metrics_dir.mkdir(parents=True)
     os.environ["LECTURE_RESULTS_DIR"] = str(metrics_dir)
-    os.environ.setdefault("MPLBACKEND", "Agg")
 
     rows = []
     for path in paths:
