@@ -1,0 +1,36 @@
+"""The dataset catalog resolves names and passes arguments on."""
+
+import importlib
+
+import pytest
+
+from lecture_lib.datasets import catalog
+
+
+def test_every_source_points_at_a_module_path_in_the_package():
+    for name, target in catalog.SOURCES.items():
+        module_name, function_name = target.split(":")
+        assert module_name.startswith("lecture_lib.datasets."), name
+        assert function_name.startswith(("load_", "generate")), name
+
+
+def test_unknown_name_suggests_the_closest():
+    with pytest.raises(ValueError, match="unknown dataset 'chexpret'.*Did you mean 'chexpert'"):
+        catalog.load("chexpret")
+
+
+def test_phantom_needs_a_count():
+    pytest.importorskip("lecture_lib.datasets.phantom")
+    with pytest.raises(ValueError, match="pass num_images"):
+        catalog.load("phantom")
+
+
+def test_arguments_are_passed_on(monkeypatch):
+    calls = []
+    module = importlib.import_module("lecture_lib.datasets.catalog")
+    monkeypatch.setattr(module, "_resolve", lambda name: ("nih", lambda **kw: calls.append(kw) or "set"))
+    assert catalog.load("NIH", image_size=64, num_images=10, download=True) == "set"
+    assert calls == [{"image_size": 64, "max_images": 10, "download": True}]
+    monkeypatch.setattr(module, "_resolve", lambda name: ("phantom", lambda n, **kw: calls.append((n, kw)) or "p"))
+    assert catalog.load("phantom", image_size=32, num_images=5, seed=3, prevalence={"Mass": 0.5}) == "p"
+    assert calls[-1] == (5, {"image_size": 32, "seed": 3, "prevalence": {"Mass": 0.5}})
