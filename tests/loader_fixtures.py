@@ -79,3 +79,45 @@ def faulty_server() -> Iterator[FaultyServer]:
         yield server
     finally:
         server.stop()
+
+
+# ------------------------------------------------------------------------------------------ NIH ChestX-ray14
+
+NIH_HEADER = (
+    "Image Index,Finding Labels,Follow-up #,Patient ID,Patient Age,Patient Gender,View Position,"
+    "OriginalImage[Width,Height],OriginalImagePixelSpacing[x,y]"
+)
+NIH_ROWS = [
+    # image, findings, follow-up, patient, age, sex, view, width, height, spacing x, spacing y
+    ("00000001_000.png", "Cardiomegaly", 0, 1, 57, "M", "PA", 2682, 2749, 0.143, 0.143),
+    ("00000001_001.png", "Cardiomegaly|Emphysema", 1, 1, 58, "M", "PA", 2894, 2729, 0.143, 0.143),
+    ("00000002_000.png", "No Finding", 0, 2, 80, "M", "AP", 2500, 2048, 0.171, 0.168),
+    ("00000003_000.png", "Infiltration|Nodule", 0, 3, 74, "F", "PA", 2048, 2500, 0.168, 0.168),
+]
+NIH_BOXES = (
+    "Image Index,Finding Label,Bbox [x,y,w,h],,,\n00000003_000.png,Infiltrate,10,20,30,40\n"
+    "00000003_000.png,Nodule,64,64,8,16\n00000001_000.png,Cardiomegaly,32,48,60,50\n"
+)
+
+
+def make_nih(folder: Path, png_size: int = 128, rgba_pixel=(200, 100, 50, 255)) -> Path:
+    """Write a small NIH ChestX-ray14 folder: label file, 9-field-header box file, split lists, PNGs.
+
+    Image i is filled with grey level 40 * (i + 1); 00000002_000.png is RGBA filled with `rgba_pixel`.
+    """
+    import numpy as np
+    from PIL import Image
+
+    (folder / "images").mkdir(parents=True, exist_ok=True)
+    lines = [NIH_HEADER] + [",".join(str(value) for value in row) for row in NIH_ROWS]
+    (folder / "Data_Entry_2017_v2020.csv").write_text("\n".join(lines) + "\n")
+    (folder / "BBox_List_2017.csv").write_text(NIH_BOXES)
+    (folder / "train_val_list.txt").write_text("00000001_000.png\n00000001_001.png\n00000003_000.png\n")
+    (folder / "test_list.txt").write_text("00000002_000.png\n")
+    for index, row in enumerate(NIH_ROWS):
+        if row[0] == "00000002_000.png":
+            pixels = np.zeros((png_size, png_size, 4), np.uint8) + np.array(rgba_pixel, np.uint8)
+            Image.fromarray(pixels, mode="RGBA").save(folder / "images" / row[0])
+        else:
+            Image.fromarray(np.full((png_size, png_size), 40 * (index + 1), np.uint8)).save(folder / "images" / row[0])
+    return folder

@@ -10,9 +10,9 @@ import tarfile
 import zipfile
 
 import pytest
+from loader_fixtures import faulty_server
 
 from lecture_lib.datasets import download, registry
-from loader_fixtures import faulty_server
 
 PAYLOAD = bytes(range(256)) * 400  # 102,400 bytes
 PAYLOAD_MD5 = hashlib.md5(PAYLOAD).hexdigest()

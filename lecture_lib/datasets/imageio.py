@@ -1,0 +1,257 @@
+"""Decode, resize and cache chest radiographs in parallel: the image pipeline behind every `load_*` function.
+
+`load_images` turns a list of files (PNG, JPEG, GIF, 16-bit PNG, DICOM, raw JSRT `.IMG` through a custom reader)
+into one `(N, S, S, 1)` float32 array in `[0, 1]`:
+
+1. **decode** with Pillow (which releases the GIL, so a thread pool keeps every core busy) or pydicom;
+   colour and RGBA images become grey with the ITU-R BT.601 luma weights, 16-bit images are divided by 65535;
+2. **resize** to `S x S` with antialiasing: area averaging by default (each output pixel is the mean of the input
+   pixels it covers, exactly `skimage.measure.block_reduce(..., np.mean)` for integer factors), or Lanczos;
+   images that are not square are stretched, and the original `(height, width)` is returned so that boxes,
+   landmarks and pixel spacing can be scaled the same way;
+3. **cache** each resized image as `<data>/<name>/cache/<tag><S>px/<file key>.<H>x<W>.npy` (uint16, a
+   quantization step of 1/65535), so a second load reads small files only. A cache file older than its source is
+   rebuilt; writes are atomic (temporary file + rename).
+
+Example:
+    >>> from lecture_lib.datasets import imageio
+    >>> images, sizes = imageio.load_images(paths, image_size=256, root=folder, cache_dir=folder / "cache")
+    >>> images.shape, sizes[0]
+    ((100, 256, 256, 1), array([1024, 1024]))
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import tempfile
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import numpy as np
+from PIL import Image
+
+RESAMPLING = {"area": Image.Resampling.BOX, "lanczos": Image.Resampling.LANCZOS, "bilinear": Image.Resampling.BILINEAR}
+"""Antialiased resampling filters by name (Pillow widens the kernel by the scale factor when shrinking)."""
+
+_CACHE_SCALE = 65535.0
+Reader = Callable[[Path], "Image.Image | np.ndarray"]
+
+
+def _check_size(image_size) -> int:
+    if isinstance(image_size, bool) or not isinstance(image_size, int | np.integer) or not 2 <= image_size <= 8192:
+        raise ValueError(f"image_size must be an integer between 2 and 8192 pixels, got {image_size!r}; e.g. 256")
+    return int(image_size)
+
+
+def to_grey(image: Image.Image) -> Image.Image:
+    """Return a grey Pillow image: mode `"L"` for 8-bit data, `"F"` (float, [0, 1]) for 16-bit data.
+
+    RGB, RGBA, LA and palette images use the BT.601 luma `L = 0.299 R + 0.587 G + 0.114 B`; the alpha channel is
+    dropped (NIH ChestX-ray14 has a few RGBA files whose alpha is opaque).
+    """
+    if image.mode in ("I;16", "I;16B", "I;16L", "I;16N", "I"):
+        array = np.asarray(image)
+        if array.dtype != np.uint16 and (array.min() < 0 or array.max() > 65535):
+            raise ValueError(f"{getattr(image, 'filename', 'image')}: 32-bit integer pixels out of the 16-bit range")
+        return Image.fromarray(array.astype(np.float32) / 65535.0, mode="F")
+    if image.mode == "F":
+        return image
+    if image.mode == "1":
+        return image.convert("L")
+    if image.mode != "L":
+        return image.convert("RGB").convert("L") if image.mode in ("P", "PA", "LA", "RGBA") else image.convert("L")
+    return image
+
+
+def read_image(path: Path | str, draft_size: int | None = None) -> Image.Image:
+    """Decode an image file into a grey Pillow image (mode `"L"` or `"F"`; see `to_grey`).
+
+    Args:
+        path: a PNG (8 or 16 bit, grey, RGB or RGBA), JPEG, GIF, BMP or TIFF file.
+        draft_size: for JPEGs, let the decoder shrink by a power of two while keeping at least this many pixels
+            per side (much faster for the 2-3 kpixel JPEGs of MIMIC-CXR and CheXpert).
+
+    Raises:
+        FileNotFoundError: if the file is missing.
+        ValueError: if Pillow cannot decode it.
+    """
+    path = Path(path)
+    try:
+        with Image.open(path) as image:
+            if draft_size and image.format == "JPEG":
+                image.draft("L", (draft_size, draft_size))
+            image.load()
+            return to_grey(image)
+    except FileNotFoundError:
+        raise FileNotFoundError(f"no image at {path}; check the dataset folder layout in data/README.md") from None
+    except (OSError, SyntaxError) as error:
+        raise ValueError(
+            f"cannot decode {path} as an image ({error}); the file may be truncated: fetch it again"
+        ) from error
+
+
+def read_dicom_image(path: Path | str) -> np.ndarray:
+    """Decode a DICOM file into a `(rows, columns)` float32 image in [0, 1], display convention."""
+    from lecture_lib.datasets.dicom import read_dicom
+
+    image, _ = read_dicom(path)
+    return image[..., 0]
+
+
+def default_reader(path: Path) -> Image.Image | np.ndarray:
+    """Pick the decoder from the suffix: `.dcm` / `.dicom` go to pydicom, everything else to Pillow."""
+    if path.suffix.lower() in (".dcm", ".dicom"):
+        return read_dicom_image(path)
+    return read_image(path)
+
+
+def resize(image: Image.Image | np.ndarray, image_size: int, method: str = "area") -> np.ndarray:
+    """Resize one grey image to `image_size x image_size` with antialiasing.
+
+    Args:
+        image: a Pillow image (`"L"` is read as `value / 255`) or a `(H, W)` float array in [0, 1].
+        image_size: output side `S` in pixels.
+        method: `"area"` (default), `"lanczos"` or `"bilinear"`; see `RESAMPLING`.
+
+    Returns:
+        `(S, S)` float32 array in [0, 1].
+
+    Raises:
+        ValueError: for an unknown method or an image that is not 2-D.
+    """
+    size = _check_size(image_size)
+    if method not in RESAMPLING:
+        raise ValueError(f"method must be one of {sorted(RESAMPLING)}, got {method!r}")
+    scale = 1.0
+    if isinstance(image, np.ndarray):
+        if image.ndim == 3 and image.shape[-1] == 1:
+            image = image[..., 0]
+        if image.ndim != 2:
+            raise ValueError(f"expected a (height, width) grey image, got shape {image.shape}")
+        image = Image.fromarray(np.ascontiguousarray(image, dtype=np.float32), mode="F")
+    else:
+        image = to_grey(image)
+        if image.mode == "L":
+            image = image.convert("F")  # resample in float so 8-bit inputs lose no precision
+            scale = 1.0 / 255.0
+    if image.size != (size, size):
+        image = image.resize((size, size), RESAMPLING[method])
+    result = np.asarray(image, dtype=np.float32) * np.float32(scale)
+    return np.clip(result, 0.0, 1.0)
+
+
+def _cache_key(path: Path, root: Path | None) -> str:
+    if root is not None:
+        try:
+            return path.resolve().relative_to(root.resolve()).as_posix().replace("/", "__")
+        except ValueError:
+            pass
+    return path.name + "-" + hashlib.sha1(str(path.resolve()).encode()).hexdigest()[:12]
+
+
+def _scan_cache(folder: Path) -> dict[str, tuple[str, int, int, float]]:
+    entries = {}
+    if folder.is_dir():
+        with os.scandir(folder) as scan:
+            for entry in scan:
+                name = entry.name
+                if not name.endswith(".npy") or name.startswith("."):
+                    continue
+                stem, _, shape = name[:-4].rpartition(".")
+                height, _, width = shape.partition("x")
+                if stem and height.isdigit() and width.isdigit():
+                    entries[stem] = (entry.path, int(height), int(width), entry.stat().st_mtime)
+    return entries
+
+
+def _write_cache(folder: Path, key: str, image: np.ndarray, height: int, width: int) -> None:
+    folder.mkdir(parents=True, exist_ok=True)
+    handle, temporary = tempfile.mkstemp(dir=folder, prefix=".", suffix=".npy")
+    try:
+        with os.fdopen(handle, "wb") as stream:
+            np.save(stream, np.round(image * _CACHE_SCALE).astype(np.uint16))
+        for stale in folder.glob(f"{key}.*x*.npy"):
+            stale.unlink(missing_ok=True)
+        os.replace(temporary, folder / f"{key}.{height}x{width}.npy")
+    finally:
+        if os.path.exists(temporary):
+            os.unlink(temporary)
+
+
+def load_images(
+    paths: Sequence[Path | str],
+    image_size: int = 256,
+    reader: Reader | None = None,
+    cache_dir: Path | str | None = None,
+    root: Path | str | None = None,
+    tag: str = "",
+    method: str = "area",
+    num_workers: int | None = None,
+    progress: bool = True,
+    desc: str = "images",
+) -> tuple[np.ndarray, np.ndarray]:
+    """Decode and resize many images in parallel, reading from / writing to an on-disk cache.
+
+    Args:
+        paths: the image files, in the order wanted.
+        image_size: output side `S` in pixels.
+        reader: `path -> Pillow image or (H, W) float array in [0, 1]`; default `default_reader`.
+        cache_dir: folder for the cache, e.g. `data/nih/cache`; `None` disables caching.
+        root: the dataset folder; cache file names are the paths relative to it (so the cache survives moving
+            the dataset). Files outside it get a hashed name.
+        tag: prefix of the cache sub-folder; different readers of the same files (e.g. masks) need different tags.
+        method: resampling filter, see `resize`.
+        num_workers: threads; default the number of CPU cores.
+        progress: show a progress bar (tqdm).
+        desc: the progress bar's label.
+
+    Returns:
+        `(images, original_sizes)`: `(N, S, S, 1)` float32 in [0, 1] and `(N, 2)` int64 `(height, width)` of each
+        decoded file before resizing.
+
+    Raises:
+        ValueError: for a bad `image_size` or `method`, or a file that cannot be decoded (named in the message).
+        FileNotFoundError: for a missing file.
+    """
+    from tqdm.auto import tqdm
+
+    size = _check_size(image_size)
+    if method not in RESAMPLING:
+        raise ValueError(f"method must be one of {sorted(RESAMPLING)}, got {method!r}")
+    paths = [Path(path) for path in paths]
+    reader = reader or default_reader
+    root = Path(root) if root is not None else None
+    folder = Path(cache_dir) / f"{tag}{size}px" if cache_dir is not None else None
+    cached = _scan_cache(folder) if folder is not None else {}
+    images = np.empty((len(paths), size, size, 1), dtype=np.float32)
+    sizes = np.zeros((len(paths), 2), dtype=np.int64)
+
+    def work(index: int) -> None:
+        path = paths[index]
+        key = _cache_key(path, root) if folder is not None else ""
+        hit = cached.get(key)
+        if hit is not None and os.stat(path).st_mtime <= hit[3]:
+            images[index, ..., 0] = np.load(hit[0]) * np.float32(1.0 / _CACHE_SCALE)
+            sizes[index] = hit[1], hit[2]
+            return
+        decoded = reader(path)
+        height, width = (decoded.height, decoded.width) if isinstance(decoded, Image.Image) else decoded.shape[:2]
+        small = resize(decoded, size, method)
+        images[index, ..., 0] = small
+        sizes[index] = height, width
+        if folder is not None:
+            _write_cache(folder, key, small, height, width)
+
+    workers = num_workers or os.cpu_count() or 1
+    with tqdm(total=len(paths), desc=desc, unit="img", disable=not progress, leave=False) as bar:
+        if workers == 1 or len(paths) < 2:
+            for index in range(len(paths)):
+                work(index)
+                bar.update()
+        else:
+            with ThreadPoolExecutor(max_workers=workers) as pool:
+                for _ in pool.map(work, range(len(paths))):
+                    bar.update()
+    return images, sizes

@@ -1,0 +1,115 @@
+"""Tests of the NIH ChestX-ray14 loader on fixtures in the real format, and on the real label files when present."""
+
+from __future__ import annotations
+
+import csv
+import gzip
+import shutil
+
+import numpy as np
+import pytest
+from loader_fixtures import REALDATA, make_nih
+
+from lecture_lib import labels
+from lecture_lib.datasets import download, nih
+
+
+@pytest.fixture()
+def nih_folder(tmp_path):
+    return make_nih(tmp_path / "nih")
+
+
+def test_load_nih_labels_images_spacing_and_rgba(nih_folder):
+    data = nih.load_nih(nih_folder, image_size=64, progress=False)
+    assert len(data) == 4 and data.images.shape == (4, 64, 64, 1) and data.source == "nih"
+    assert labels.decode(data.labels) == [["Cardiomegaly"], ["Cardiomegaly", "Emphysema"], ["No Finding"],
+                                          ["Infiltration", "Nodule"]]  # fmt: skip
+    assert not np.isnan(data.labels).any()
+    assert data.patient_ids.tolist() == ["00000001", "00000001", "00000002", "00000003"]
+    assert data.views.tolist() == ["PA", "PA", "AP", "PA"]
+    np.testing.assert_allclose(data.images[0], 40 / 255.0, atol=1e-6)
+    np.testing.assert_allclose(data.images[2], 124 / 255.0, atol=1e-6)  # RGBA (200, 100, 50) -> BT.601 grey 124
+    # spacing at 64 px = original spacing * original size / 64, (row, column) = (y, x)
+    np.testing.assert_allclose(data.pixel_spacing_mm[2], [0.168 * 2048 / 64, 0.171 * 2500 / 64], rtol=1e-6)
+
+
+def test_load_nih_boxes_infiltrate_and_scaling(nih_folder):
+    data = nih.load_nih(nih_folder, image_size=64, with_boxes=True, progress=False)
+    # PNGs are 128 px: boxes (x, y, w, h) are halved and become xyxy.
+    np.testing.assert_allclose(data.boxes[3], [[5, 10, 20, 30], [32, 32, 36, 40]])
+    assert data.box_classes[3].tolist() == [labels.code_of("Infiltration"), labels.code_of("Nodule")]
+    np.testing.assert_allclose(data.boxes[0], [[16, 24, 46, 49], [-1, -1, -1, -1]])
+    assert data.box_classes[1].tolist() == [-1, -1]
+    boxed = nih.load_nih(nih_folder, image_size=64, only_boxed=True, progress=False)
+    assert boxed.patient_ids.tolist() == ["00000001", "00000003"]
+
+
+def test_load_nih_split_views_and_max_images(nih_folder):
+    assert nih.load_nih(nih_folder, image_size=32, split="test", progress=False).patient_ids.tolist() == ["00000002"]
+    assert len(nih.load_nih(nih_folder, image_size=32, split="train_val", progress=False)) == 3
+    assert nih.load_nih(nih_folder, image_size=32, views=["ap"], progress=False).views.tolist() == ["AP"]
+    assert len(nih.load_nih(nih_folder, image_size=32, max_images=2, progress=False)) == 2
+    with pytest.raises(ValueError, match="split must be 'all', 'train_val' or 'test', got 'val'"):
+        nih.load_nih(nih_folder, split="val")
+
+
+def test_load_nih_second_load_comes_from_the_cache(nih_folder):
+    first = nih.load_nih(nih_folder, image_size=32, progress=False)
+    assert len(list((nih_folder / "cache" / "32px").glob("*.npy"))) == 4
+    for png in (nih_folder / "images").iterdir():
+        png.write_bytes(png.read_bytes())  # same pixels, newer files: the cache is rebuilt, values unchanged
+    second = nih.load_nih(nih_folder, image_size=32, progress=False)
+    np.testing.assert_allclose(second.images, first.images, atol=1 / 65535)
+
+
+def test_missing_nih_files_say_how_to_download(tmp_path):
+    with pytest.raises(download.DatasetNotFoundError, match="(?s)Data_Entry_2017_v2020.csv.*download=True"):
+        nih.load_nih(tmp_path / "empty")
+    folder = make_nih(tmp_path / "noimages")
+    shutil.rmtree(folder / "images")
+    with pytest.raises(download.DatasetNotFoundError, match="no NIH image.*load_nih\\(download=True\\)"):
+        nih.load_nih(folder)
+
+
+# --------------------------------------------------------------------------------------------- real files
+
+needs_realdata = pytest.mark.skipif(not REALDATA.is_dir(), reason="../shared/realdata is absent")
+
+
+@pytest.mark.realdata
+@needs_realdata
+def test_real_nih_label_file():
+    table = nih.read_labels(REALDATA / "Data_Entry_2017_v2020.csv.gz")
+    assert len(table) == 112_120 and table["patient_id"].nunique() == 30_805  # NIH's published totals
+    matrix = nih.label_matrix(table["findings"])
+    with gzip.open(REALDATA / "Data_Entry_2017_v2020.csv.gz", "rt") as stream:
+        rows = list(csv.reader(stream))[1:]
+    for code, title in enumerate(labels.PATHOLOGIES):  # independent count: split the raw column with csv
+        assert matrix[:, code].sum() == sum(title in row[1].split("|") for row in rows), title
+    assert matrix[:, labels.code_of("No Finding")].sum() == 60_361
+    assert table.loc[0, "image"] == "00000001_000.png" and table.loc[0, "original_width"] == 2682
+
+
+@pytest.mark.realdata
+@needs_realdata
+def test_real_nih_box_file():
+    boxes = nih.read_boxes(REALDATA / "BBox_List_2017.csv.gz")
+    assert len(boxes) == 984 and boxes["image"].nunique() == 880  # README: 984 boxes on 880 images
+    assert "Infiltrate" not in set(boxes["finding"]) and (boxes["finding"] == "Infiltration").sum() == 123
+    first = boxes.iloc[0]
+    assert first["image"] == "00013118_008.png" and first["finding"] == "Atelectasis"
+    assert first["x2"] == pytest.approx(225.084745762712 + 86.7796610169491)
+
+
+@pytest.mark.realdata
+@needs_realdata
+def test_real_nih_images_load_through_the_loader(tmp_path):
+    folder = tmp_path / "nih"
+    (folder / "images").mkdir(parents=True)
+    (folder / "Data_Entry_2017_v2020.csv.gz").symlink_to(REALDATA / "Data_Entry_2017_v2020.csv.gz")
+    for name in ("00000001_000.png", "00027426_000.png"):
+        (folder / "images" / name).symlink_to(REALDATA / name)
+    data = nih.load_nih(folder, image_size=128, progress=False)
+    assert labels.decode(data.labels) == [["Cardiomegaly"], ["No Finding"]]
+    assert data.patient_ids.tolist() == ["00000001", "00027426"]
+    assert 0.2 < float(data.images.mean()) < 0.8 and data.images.std() > 0.1
