@@ -292,12 +292,14 @@ class Array(Question):
         tolerance: the largest accepted absolute difference per entry.
         mistakes: returns `(array, message)` pairs of typical wrong results.
         describe: what the array is, e.g. `"a vector of 15 numbers"`, for messages.
+        shape_message: what to say when the shape is wrong; by default the expected shape is named.
     """
 
     solve: Callable[[], np.ndarray] | None = None
     tolerance: float = 1e-3
     mistakes: Mistakes | None = None
     describe: str = "an array"
+    shape_message: str = ""
 
     @property
     def answer_format(self) -> str:
@@ -312,9 +314,9 @@ class Array(Question):
                 if not (wrong.shape == expected.shape and np.allclose(wrong, expected, rtol=0, atol=self.tolerance)):
                     raise _Wrong(message)
         if array.shape != expected.shape:
-            if array.size == expected.size:
+            if array.size == expected.size and not self.shape_message:
                 raise _Wrong(f"your array has shape {array.shape}, expected {expected.shape}; reshape it")
-            raise _Wrong(f"your array has shape {array.shape}; expected {self.describe}")
+            raise _Wrong(f"your array has shape {array.shape}; {self.shape_message or 'expected ' + self.describe}")
         if not np.all(np.isfinite(array)):
             raise _Wrong("your array contains NaN or infinity")
         off = np.abs(array - expected) > self.tolerance
@@ -842,7 +844,8 @@ _RECAP_AND_CLASSIFICATION: tuple[Question, ...] = (
         data={"image": SLIDE_MATRIX, "kernel": VERTICAL_EDGE_KERNEL},
         solve=lambda: _correlate_valid(SLIDE_MATRIX, VERTICAL_EDGE_KERNEL),
         tolerance=1e-6,
-        describe="a 4×4 array",
+        describe="a 2-D array, the whole result",
+        shape_message=_CONV_SHAPE_MESSAGE,
         mistakes=lambda: [
             (
                 -_correlate_valid(SLIDE_MATRIX, VERTICAL_EDGE_KERNEL),
@@ -1567,7 +1570,8 @@ class Quiz:
         try:
             explanation = question.grade(answer)
         except _Wrong as wrong:
-            return Result(question_id, "wrong", f"{WRONG_MARK} {question_id}: {wrong} Hint: {question.hint}")
+            message = str(wrong) if str(wrong).endswith((".", "?", "!")) else f"{wrong}."
+            return Result(question_id, "wrong", f"{WRONG_MARK} {question_id}: {message} Hint: {question.hint}")
         except Exception as error:  # an answer of an unforeseen type must not crash the notebook
             return Result(
                 question_id,
