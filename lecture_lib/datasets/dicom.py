@@ -335,7 +335,7 @@ def write_dicom(
         from PIL import Image
 
         buffer = io.BytesIO()
-        Image.fromarray(stored, mode="L").save(buffer, format="JPEG", quality=int(jpeg_quality))
+        Image.fromarray(stored).save(buffer, format="JPEG", quality=int(jpeg_quality))
         ds.PixelData = pydicom.encaps.encapsulate([buffer.getvalue()])
         ds["PixelData"].VR = "OB"
         ds.LossyImageCompression = "01"
