@@ -121,3 +121,63 @@ def make_nih(folder: Path, png_size: int = 128, rgba_pixel=(200, 100, 50, 255)) 
         else:
             Image.fromarray(np.full((png_size, png_size), 40 * (index + 1), np.uint8)).save(folder / "images" / row[0])
     return folder
+
+
+# ----------------------------------------------------------------------------------------------- SIIM / RSNA
+
+
+def rle2mask(rle, width, height):
+    """The SIIM-ACR challenge's own reference decoder (`mask_functions.py`), used as the test reference."""
+    import numpy as np
+
+    mask = np.zeros(width * height)
+    array = np.asarray([int(x) for x in rle.split()])
+    starts = array[0::2]
+    lengths = array[1::2]
+    current_position = 0
+    for index, start in enumerate(starts):
+        current_position += start
+        mask[current_position : current_position + lengths[index]] = 255
+        current_position += lengths[index]
+    return mask.reshape(width, height)
+
+
+def ramp(size: int = 64):
+    import numpy as np
+
+    return np.tile(np.linspace(0.0, 1.0, size, dtype=np.float32), (size, 1))
+
+
+def make_siim(folder: Path, size: int = 64) -> Path:
+    """SIIM-ACR folder: 3 JPEG-compressed DICOMs in nested study/series folders; the RLE CSV with its quirks.
+
+    img1: two rows (union); img2: ' -1'; img3: one row. The header has a space: `ImageId, EncodedPixels`.
+    """
+    from lecture_lib.datasets.dicom import write_dicom
+
+    for index, image_id in enumerate(["1.2.3.1", "1.2.3.2", "1.2.3.3"]):
+        path = folder / "dicom-images-train" / f"1.2.study{index}" / f"1.2.series{index}" / f"{image_id}.dcm"
+        write_dicom(path, ramp(size), patient_id=f"pat-{index}", bits_stored=8, compression="jpeg_baseline",
+                    pixel_spacing_mm=(0.168, 0.168), view_position="PA" if index else "AP")  # fmt: skip
+    # column-major runs on a 64 x 64 image (each row starts at pixel 0): column 0 rows 0-31; column 2 rows 0-31
+    lines = ["ImageId, EncodedPixels", "1.2.3.1, 0 32", "1.2.3.1, 128 32", "1.2.3.2, -1", "1.2.3.3, 2080 64",
+             "1.2.3.9, -1"]  # fmt: skip
+    (folder / "train-rle.csv").write_text("\n".join(lines) + "\n")
+    return folder
+
+
+def make_rsna(folder: Path, size: int = 64) -> Path:
+    """RSNA folder: 3 DICOMs; labels with 2 boxes for one patient, Target 0 rows for the others; class info."""
+    from lecture_lib.datasets.dicom import write_dicom
+
+    for pid in ("aaa", "bbb", "ccc"):
+        write_dicom(folder / "stage_2_train_images" / f"{pid}.dcm", ramp(size), patient_id=pid, bits_stored=8,
+                    pixel_spacing_mm=(0.14, 0.14), view_position="AP" if pid == "aaa" else "PA")  # fmt: skip
+    (folder / "stage_2_train_labels.csv").write_text(
+        "patientId,x,y,width,height,Target\naaa,8.0,16.0,10.0,20.0,1\naaa,40.0,16.0,12.0,24.0,1\n"
+        "bbb,,,,,0\nccc,,,,,0\nmissing,,,,,0\n"
+    )
+    (folder / "stage_2_detailed_class_info.csv").write_text(
+        "patientId,class\naaa,Lung Opacity\naaa,Lung Opacity\nbbb,Normal\nccc,No Lung Opacity / Not Normal\n"
+    )
+    return folder

@@ -255,3 +255,38 @@ def load_images(
                 for _ in pool.map(work, range(len(paths))):
                     bar.update()
     return images, sizes
+
+
+def read_dicom_headers(paths: Sequence[Path | str], num_workers: int | None = None) -> list[dict]:
+    """Read the few header fields the loaders need from many DICOMs, without decoding pixels.
+
+    Returns:
+        One dict per file with `patient_id` (str), `view` (str, `""` if absent), `rows`, `columns` (int) and
+        `spacing_mm` (`(row, column)` floats, or `(nan, nan)` when neither Pixel Spacing nor Imager Pixel Spacing
+        is present).
+    """
+    import pydicom
+
+    def one(path) -> dict:
+        ds = pydicom.dcmread(path, stop_before_pixels=True)
+        spacing = ds.get("PixelSpacing") or ds.get("ImagerPixelSpacing") or (float("nan"), float("nan"))
+        return {
+            "patient_id": str(ds.get("PatientID", "")),
+            "view": str(ds.get("ViewPosition", "") or ""),
+            "rows": int(ds.Rows),
+            "columns": int(ds.Columns),
+            "spacing_mm": (float(spacing[0]), float(spacing[1])),
+        }
+
+    with ThreadPoolExecutor(max_workers=num_workers or os.cpu_count() or 1) as pool:
+        return list(pool.map(one, paths))
+
+
+def shrink_masks(masks: np.ndarray, image_size: int) -> np.ndarray:
+    """Resize binary masks `(N, H, W, M)` to `(N, S, S, M)` uint8: antialiased area average, then `>= 0.5`."""
+    size = _check_size(image_size)
+    out = np.zeros((masks.shape[0], size, size, masks.shape[-1]), dtype=np.uint8)
+    for index in range(masks.shape[0]):
+        for channel in range(masks.shape[-1]):
+            out[index, :, :, channel] = resize(masks[index, :, :, channel].astype(np.float32), size) >= 0.5
+    return out

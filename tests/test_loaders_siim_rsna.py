@@ -1,0 +1,101 @@
+"""Tests of the SIIM-ACR (RLE masks, JPEG DICOMs) and RSNA (boxes) loaders on fixtures in their real formats."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from loader_fixtures import REALDATA, make_rsna, make_siim, rle2mask
+
+from lecture_lib import labels
+from lecture_lib.datasets import download, rsna, siim
+
+NAN = float("nan")
+
+
+def test_rle_decode_hand_example_is_relative_and_column_major():
+    # 3 rows x 4 columns; runs: pixels 1-2 (column 0, rows 1-2), then 4 past pixel 3 -> pixel 7 = column 2, row 1
+    mask = siim.rle_decode("1 2 4 1", height=3, width=4)
+    expected = np.zeros((3, 4), np.uint8)
+    expected[1, 0] = expected[2, 0] = expected[1, 2] = 1
+    np.testing.assert_array_equal(mask, expected)
+    assert siim.rle_encode(expected) == "1 2 4 1"
+    assert siim.rle_decode(" -1", 3, 4).sum() == 0 and siim.rle_encode(np.zeros((3, 4))) == "-1"
+
+
+def test_rle_matches_the_challenge_reference_decoder_and_round_trips():
+    rng = np.random.default_rng(0)
+    mask = (rng.random((40, 40)) > 0.7).astype(np.uint8)
+    rle = siim.rle_encode(mask)
+    np.testing.assert_array_equal(rle2mask(rle, 40, 40).T / 255, mask)
+    np.testing.assert_array_equal(siim.rle_decode(rle, 40, 40), mask)
+
+
+def test_rle_errors_name_the_problem():
+    with pytest.raises(ValueError, match="pairs, got 3 values"):
+        siim.rle_decode("1 2 3", 4, 4)
+    with pytest.raises(ValueError, match="passes the end of a 4x4 image"):
+        siim.rle_decode("10 10", 4, 4)
+
+
+def test_read_rle_csv_spaced_header_union_and_minus_one(tmp_path):
+    make_siim(tmp_path)
+    runs = siim.read_rle_csv(tmp_path / "train-rle.csv")
+    assert runs == {"1.2.3.1": ["0 32", "128 32"], "1.2.3.2": [], "1.2.3.3": ["2080 64"], "1.2.3.9": []}
+
+
+def test_load_siim_masks_labels_and_dicom_metadata(tmp_path):
+    data = siim.load_siim(make_siim(tmp_path), image_size=32, progress=False)
+    assert len(data) == 3 and data.mask_names == ("pneumothorax",)  # 1.2.3.9 has no DICOM
+    expected = np.zeros((64, 64), np.uint8)
+    expected[:32, 0] = expected[:32, 2] = 1  # union of the two rows of 1.2.3.1
+    np.testing.assert_array_equal(siim.rle_decode("0 32", 64, 64) | siim.rle_decode("128 32", 64, 64), expected)
+    # area-resized to 32: the 2x2 blocks over columns 0-1 and 2-3 are half covered -> >= 0.5 -> 1
+    assert data.masks[0, :16, :2, 0].all() and data.masks[0, 16:, :, 0].sum() == 0 and data.masks[0].sum() == 32
+    assert data.masks[1].sum() == 0
+    # 2080 = 32 * 64 + 32: column 32 rows 32-63, then column 33 rows 0-31; each 2x2 block of output column 16 is half full
+    assert data.masks[2, :, 16, 0].sum() == 32 and data.masks[2].sum() == 32
+    pneumothorax = labels.code_of("Pneumothorax")
+    assert data.labels[:, pneumothorax].tolist() == [1.0, 0.0, 1.0]
+    assert np.isnan(np.delete(data.labels, pneumothorax, axis=1)).all()
+    assert data.patient_ids.tolist() == ["pat-0", "pat-1", "pat-2"] and data.views.tolist() == ["AP", "PA", "PA"]
+    np.testing.assert_allclose(data.pixel_spacing_mm, 0.168 * 2, rtol=1e-6)
+    np.testing.assert_allclose(data.images[0, 5, :, 0], (np.arange(32) * 2 + 0.5) / 63, atol=0.02)
+    assert len(siim.load_siim(tmp_path, image_size=32, only_positive=True, progress=False)) == 2
+
+
+def test_siim_needs_registration(tmp_path):
+    with pytest.raises(download.DatasetNotFoundError, match="(?s)kaggle.com/c/siim-acr.*train-rle.csv"):
+        siim.load_siim(tmp_path, download=True)
+
+
+@pytest.mark.realdata
+@pytest.mark.skipif(not REALDATA.is_dir(), reason="../shared/realdata is absent")
+def test_real_siim_dicom_loads(tmp_path):
+    folder = tmp_path / "siim"
+    nested = folder / "dicom-images-train" / "study" / "series"
+    nested.mkdir(parents=True)
+    (nested / "real.dcm").symlink_to(REALDATA / "siim_sample.dcm")
+    (folder / "train-rle.csv").write_text("ImageId, EncodedPixels\nreal, -1\n")
+    data = siim.load_siim(folder, image_size=256, progress=False)
+    np.testing.assert_allclose(data.pixel_spacing_mm, [[0.168 * 4, 0.168 * 4]], rtol=1e-3)
+    assert data.masks.sum() == 0 and 0.2 < data.images.mean() < 0.8
+
+
+def test_load_rsna_boxes_up_to_four_rows_and_target_zero(tmp_path):
+    data = rsna.load_rsna(make_rsna(tmp_path), image_size=32, progress=False)
+    assert data.patient_ids.tolist() == ["aaa", "bbb", "ccc"]
+    # 64 px image -> 32 px: (x, y, w, h) halves and becomes xyxy
+    np.testing.assert_allclose(data.boxes[0], [[4, 8, 9, 18], [20, 8, 26, 20]])
+    assert data.box_classes.tolist() == [[13, 13], [-1, -1], [-1, -1]]
+    pneumonia, no_finding = labels.code_of("Pneumonia"), labels.NO_FINDING
+    assert data.labels[:, pneumonia].tolist() == [1.0, 0.0, 0.0]
+    assert data.labels[:, no_finding].tolist() == [0.0, 1.0, 0.0]  # Normal -> No Finding; Not Normal -> 0
+    assert np.isnan(data.labels[:, labels.code_of("Effusion")]).all()
+    assert data.views.tolist() == ["AP", "PA", "PA"]
+    np.testing.assert_allclose(data.pixel_spacing_mm, 0.28, rtol=1e-6)
+    assert rsna.load_rsna(tmp_path, image_size=32, only_positive=True, progress=False).patient_ids.tolist() == ["aaa"]
+
+
+def test_rsna_missing_files(tmp_path):
+    with pytest.raises(download.DatasetNotFoundError, match="(?s)stage_2_train_labels.csv.*rsna-pneumonia"):
+        rsna.load_rsna(tmp_path)
