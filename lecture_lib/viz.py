@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import math
 import os
+import textwrap
 import warnings
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -188,7 +189,7 @@ def show_images(
     for index, (ax, image) in enumerate(zip(axes, panels, strict=True)):
         _show(ax, image, cmap=cmap, vmin=vmin, vmax=vmax)
         if titles is not None:
-            ax.set_title(str(titles[index]), fontsize="medium")
+            ax.set_title(textwrap.fill(str(titles[index]), width=max(12, int(size * 11))), fontsize="medium")
     if suptitle:
         fig.suptitle(suptitle)
     return fig
@@ -220,6 +221,7 @@ def overlay_masks(
     threshold: float = 0.5,
     fill_alpha: float = 0.18,
     linewidth: float = 1.5,
+    show_empty: bool = True,
     title: str | None = None,
 ) -> Figure:
     """Outline each mask with a coloured contour (and a light fill) on the image, with a legend.
@@ -232,10 +234,11 @@ def overlay_masks(
         threshold: the contour level; probabilities at or above it are inside.
         fill_alpha: opacity of the fill inside each mask; 0 draws contours only.
         linewidth: contour width in points.
+        show_empty: list empty masks in the legend as "name (empty)"; `False` leaves them out.
         title: axes title.
 
     Returns:
-        The figure. Each closed contour is one `Line2D`; an empty mask is listed in the legend as "(empty)".
+        The figure. Each closed contour is one `Line2D`; the legend has one entry per (non-empty) mask.
 
     Raises:
         ValueError: if the masks' height and width differ from the image's, or the names do not match the channels.
@@ -257,8 +260,9 @@ def overlay_masks(
         # Padding closes contours that touch the border; +0.5 puts find_contours' pixel indices on pixel centres.
         for contour in find_contours(np.pad(mask, 1), threshold):
             ax.plot(contour[:, 1] - 0.5, contour[:, 0] - 0.5, color=color, linewidth=linewidth)
-        label = name if inside.any() else f"{name} (empty)"
-        handles.append(Line2D([], [], color=color, linewidth=linewidth, label=label))
+        if inside.any() or show_empty:
+            label = name if inside.any() else f"{name} (empty)"
+            handles.append(Line2D([], [], color=color, linewidth=linewidth, label=label))
     ax.set_xlim(0, width)
     ax.set_ylim(height, 0)
     _legend(ax, handles)
@@ -443,16 +447,24 @@ def draw_landmarks(
         handles.append(Line2D([], [], color=marker_color, marker="x", linestyle="", label="prediction"))
         handles.append(Line2D([], [], color="yellow", label="error"))
     if show_names and names is not None:
-        for (x, y), name, ok in zip(predicted, names, present, strict=True):
-            if ok:
-                ax.annotate(str(name), (x, y), xytext=(4, 3), textcoords="offset points", color="white",
-                            fontsize="x-small", clip_on=True, path_effects=OUTLINED)  # fmt: skip
+        _name_points(ax, predicted, names, width, fontsize="x-small")
     ax.set_xlim(0, width)
     ax.set_ylim(height, 0)
     _legend(ax, handles)
     if title:
         ax.set_title(title)
     return fig
+
+
+def _name_points(ax: Axes, points: np.ndarray, names: Sequence[str], width: int, fontsize) -> None:
+    """Write each present point's name beside it, on the inner side so names near the right edge stay visible."""
+    for (x, y), name in zip(points, names, strict=True):
+        if np.isnan(x) or np.isnan(y):
+            continue
+        right_side = x > 0.7 * width
+        ax.annotate(str(name), (x, y), xytext=(-4 if right_side else 4, 3), textcoords="offset points",
+                    ha="right" if right_side else "left", color="white", fontsize=fontsize, clip_on=True,
+                    path_effects=OUTLINED)  # fmt: skip
 
 
 def overlay_heatmap(
@@ -781,7 +793,7 @@ def show_sample(cxr, index: int, size: float = 4.0, show_names: bool = True) -> 
     masks = field("masks")
     if masks is not None:
         names = list(getattr(cxr, "mask_names", ()) or ()) or None
-        overlay_masks(image, masks, names=names, ax=overlay_ax, fill_alpha=0.12)
+        overlay_masks(image, masks, names=names, ax=overlay_ax, fill_alpha=0.12, show_empty=False)
     else:
         _show(overlay_ax, image)
     legend = overlay_ax.get_legend()
@@ -798,10 +810,7 @@ def show_sample(cxr, index: int, size: float = 4.0, show_names: bool = True) -> 
         overlay_ax.scatter(*array[present].T, s=16, color=LANDMARK_COLOR, edgecolors="black", linewidths=0.5, zorder=3)
         names = list(getattr(cxr, "landmark_names", ()) or ())
         if show_names and len(names) == len(array):
-            for (x, y), name, ok in zip(array, names, present, strict=True):
-                if ok:
-                    overlay_ax.annotate(name, (x, y), xytext=(3, 2), textcoords="offset points", color="white",
-                                        fontsize=6, clip_on=True, path_effects=OUTLINED)  # fmt: skip
+            _name_points(overlay_ax, array, names, image.shape[1], fontsize=6)
         handles.append(Line2D([], [], color=LANDMARK_COLOR, marker="o", linestyle="", label="landmarks"))
     _legend(overlay_ax, handles)
     overlay_ax.set_title("ground truth", fontsize="medium")

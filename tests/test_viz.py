@@ -52,6 +52,9 @@ def test_show_images_grid_and_titles():
     shown = [ax for ax in fig.axes if ax.images]
     assert len(shown) == 6 and all(not ax.axison for ax in fig.axes if not ax.images)
     assert [ax.get_title() for ax in shown] == [f"image {k}" for k in range(6)]
+    long_title = "Cardiomegaly, Nodule, Pneumonia, Pneumothorax"
+    wrapped = viz.show_images(images[:1], titles=[long_title], size=2.0).axes[0].get_title()
+    assert wrapped.replace("\n", " ") == long_title and max(len(line) for line in wrapped.split("\n")) <= 22
     assert shown[3].images[0].get_clim() == (0.0, 1.0)  # no per-image stretch: brightness is comparable
     np.testing.assert_allclose(shown[5].images[0].get_array(), images[5, ..., 0])
 
@@ -162,6 +165,8 @@ def test_draw_landmarks_names_and_missing_points():
     points = np.array([[10, 10], [np.nan, np.nan], [30, 20]], dtype=np.float32)
     ax = viz.draw_landmarks(_image(), points, names=["apex", "absent", "heart"]).axes[0]
     assert _texts(ax) == ["apex", "heart"]
+    # x = 30 is in the right 30 % of a 40-pixel-wide image: its name is written to the left so it is not clipped.
+    assert [text.get_horizontalalignment() for text in ax.texts] == ["left", "right"]
     (scatter,) = ax.collections
     np.testing.assert_allclose(scatter.get_offsets(), [[10, 10], [30, 20]])
 
@@ -342,7 +347,7 @@ def test_show_sample_overlays_every_kind_of_ground_truth():
     assert len(overlay.lines) == 1  # one contour (the empty heart mask has none)
     assert len(_rectangles(overlay)) == 2  # padding row skipped
     assert _texts(overlay) == ["Nodule", "Mass", "apex", "heart_left"]
-    assert _legend_texts(overlay) == ["right_lung", "heart (empty)", "Nodule", "Mass", "landmarks"]
+    assert _legend_texts(overlay) == ["right_lung", "Nodule", "Mass", "landmarks"]  # empty masks left out
     assert bone_free.get_title() == "bone-free twin"
     np.testing.assert_allclose(bone_free.images[0].get_array(), _image()[..., 0] * 0.5)
 

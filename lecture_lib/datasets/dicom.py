@@ -230,7 +230,8 @@ def write_dicom(
         study_instance_uid: give one to override the derived UID.
         series_instance_uid: give one to override the derived UID.
         sop_instance_uid: give one to override the derived UID.
-        compression: `None` (uncompressed, explicit VR little endian), `"rle"` (RLE Lossless) or
+        compression: `None` (uncompressed, explicit VR little endian), `"rle"` (RLE Lossless; pydicom's own
+            encoder takes about 2.5 s for 1024 x 1024, `pip install pylibjpeg-rle` makes it fast) or
             `"jpeg_baseline"` (lossy JPEG Baseline as in SIIM-ACR; 8 bits stored only; needs Pillow).
         jpeg_quality: JPEG quality 1 to 100 for `"jpeg_baseline"`.
 
