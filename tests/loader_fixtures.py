@@ -181,3 +181,70 @@ def make_rsna(folder: Path, size: int = 64) -> Path:
         "patientId,class\naaa,Lung Opacity\naaa,Lung Opacity\nbbb,Normal\nccc,No Lung Opacity / Not Normal\n"
     )
     return folder
+
+
+# ------------------------------------------------------------------------------------------ CheXpert / MIMIC
+
+CHEXPERT_HEADER = (
+    "Path,Sex,Age,Frontal/Lateral,AP/PA,No Finding,Enlarged Cardiomediastinum,Cardiomegaly,Lung Opacity,"
+    "Lung Lesion,Edema,Consolidation,Pneumonia,Atelectasis,Pneumothorax,Pleural Effusion,Pleural Other,Fracture,"
+    "Support Devices"
+)
+OBSERVATIONS = CHEXPERT_HEADER.split(",")[5:]
+
+
+def _jpeg(path: Path, value: int, shape=(80, 64)) -> None:
+    import numpy as np
+    from PIL import Image
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    Image.fromarray(np.full(shape, value, np.uint8)).save(path, quality=95)
+
+
+def make_chexpert(folder: Path) -> Path:
+    """CheXpert-v1.0-small with 3 frontal and 1 lateral image; labels 1, 0, -1 and blanks."""
+    root = folder / "CheXpert-v1.0-small"
+    rows = [
+        # path, sex, age, frontal/lateral, AP/PA, then values per observation (blank = "")
+        ("patient00001/study1/view1_frontal.jpg", "Frontal", "AP", {"Cardiomegaly": "1.0", "Edema": "-1.0",
+                                                                    "Pleural Effusion": "0.0"}),
+        ("patient00002/study1/view1_frontal.jpg", "Frontal", "PA", {"No Finding": "1.0", "Support Devices": "1.0"}),
+        ("patient00002/study1/view2_lateral.jpg", "Lateral", "", {"No Finding": "1.0"}),
+        ("patient00003/study2/view1_frontal.jpg", "Frontal", "AP", {"Lung Lesion": "1.0", "Pneumonia": "-1.0"}),
+    ]  # fmt: skip
+    lines = [CHEXPERT_HEADER]
+    for index, (path, frontal, view, values) in enumerate(rows):
+        cells = [values.get(name, "") for name in OBSERVATIONS]
+        lines.append(",".join([f"CheXpert-v1.0-small/train/{path}", "Female", "68", frontal, view, *cells]))
+        _jpeg(root / "train" / path, 50 * (index + 1))
+    (root / "train.csv").write_text("\n".join(lines) + "\n")
+    return folder
+
+
+def make_mimic(folder: Path) -> Path:
+    """MIMIC-CXR-JPG: metadata (3 images, 2 studies), chexpert + negbio study labels, split, JPEGs in files/."""
+    import gzip
+
+    meta = (
+        "dicom_id,subject_id,study_id,PerformedProcedureStepDescription,ViewPosition,Rows,Columns\n"
+        "d1,10000032,50414267,CHEST (PA AND LAT),PA,80,64\n"
+        "d2,10000032,50414267,CHEST (PA AND LAT),LATERAL,80,64\n"
+        "d3,11000011,53000001,CHEST (PORTABLE AP),AP,80,64\n"
+    )
+    names = ["Atelectasis", "Cardiomegaly", "Consolidation", "Edema", "Enlarged Cardiomediastinum", "Fracture",
+             "Lung Lesion", "Lung Opacity", "No Finding", "Pleural Effusion", "Pleural Other", "Pneumonia",
+             "Pneumothorax", "Support Devices"]  # fmt: skip
+    chexpert = "subject_id,study_id," + ",".join(names) + "\n"
+    chexpert += "10000032,50414267,,,,,,,,,1.0,,,,,\n"
+    chexpert += "11000011,53000001,-1.0,,,1.0,,,,,,1.0,,,,\n"
+    negbio = chexpert.replace("-1.0", "0.0")
+    split = "dicom_id,study_id,subject_id,split\nd1,50414267,10000032,train\nd2,50414267,10000032,train\n" \
+        "d3,53000001,11000011,test\n"  # fmt: skip
+    folder.mkdir(parents=True, exist_ok=True)
+    for name, text in (("metadata", meta), ("chexpert", chexpert), ("negbio", negbio), ("split", split)):
+        with gzip.open(folder / f"mimic-cxr-2.0.0-{name}.csv.gz", "wt") as stream:
+            stream.write(text)
+    _jpeg(folder / "files/p10/p10000032/s50414267/d1.jpg", 100)
+    _jpeg(folder / "files/p10/p10000032/s50414267/d2.jpg", 150)
+    _jpeg(folder / "files/p11/p11000011/s53000001/d3.jpg", 200)
+    return folder

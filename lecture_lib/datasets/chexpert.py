@@ -1,0 +1,178 @@
+"""CheXpert (Stanford): 224,316 radiographs of 65,240 patients, 14 observations labelled 1 / 0 / -1 / blank.
+
+`train.csv` / `valid.csv` columns: `Path, Sex, Age, Frontal/Lateral, AP/PA, No Finding, Enlarged Cardiomediastinum,
+Cardiomegaly, Lung Opacity, Lung Lesion, Edema, Consolidation, Pneumonia, Atelectasis, Pneumothorax,
+Pleural Effusion, Pleural Other, Fracture, Support Devices`. `Path` starts with the folder name
+(`CheXpert-v1.0-small/train/patient00001/study1/view1_frontal.jpg`). Values: 1 positive, 0 negative, -1 uncertain,
+blank not mentioned. `No Finding` is 1 only when no pathology is positive (Support Devices aside), else blank.
+
+Label mapping to the slide's codes (`CHEXPERT_TO_SLIDE`, also used by MIMIC-CXR whose labeller is the same):
+
+| CheXpert | slide code | | CheXpert | slide code |
+|---|---|---|---|---|
+| Atelectasis | 0 Atelectasis | | Pleural Effusion | 4 Effusion |
+| Cardiomegaly | 1 Cardiomegaly | | Pneumonia | 13 Pneumonia |
+| Consolidation | 2 Consolidation | | Pneumothorax | 14 Pneumothorax |
+| Edema | 3 Edema | | No Finding | 10 No Finding |
+
+Not mapped (no slide code with the same meaning): Enlarged Cardiomediastinum, Lung Opacity, Lung Lesion (covers both
+nodule and mass), Pleural Other, Fracture, Support Devices. The slide's Emphysema, Fibrosis, Hernia, Infiltration,
+Mass, Nodule and Pleural_Thickening are therefore NaN.
+
+Uncertain (-1): `uncertain="nan"` (default, "the source does not say"), `"ones"` (U-Ones) or `"zeros"` (U-Zeros), the
+policies compared by Irvin et al. Blank: `blank="zeros"` (default; not mentioned in the report, the paper's
+baseline treatment) or `"nan"`. A row with `No Finding` = 1 has every mapped finding 0 unless the file says 1.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from lecture_lib import labels as slide_labels
+from lecture_lib.datasets import download as dl
+from lecture_lib.datasets.imageio import load_images, read_image
+from lecture_lib.datasets.registry import CHEXPERT
+from lecture_lib.datasets.schema import CXRSet
+
+CHEXPERT_TO_SLIDE = {
+    "Atelectasis": "Atelectasis",
+    "Cardiomegaly": "Cardiomegaly",
+    "Consolidation": "Consolidation",
+    "Edema": "Edema",
+    "Pleural Effusion": "Effusion",
+    "Pneumonia": "Pneumonia",
+    "Pneumothorax": "Pneumothorax",
+    "No Finding": "No Finding",
+}
+"""CheXpert column -> slide title. Columns not listed have no slide code."""
+
+FOLDERS = ("CheXpert-v1.0-small", "CheXpert-v1.0")
+UNCERTAIN_POLICIES = {"nan": np.nan, "ones": 1.0, "zeros": 0.0}
+BLANK_POLICIES = {"zeros": 0.0, "nan": np.nan}
+
+
+def map_labels(table: pd.DataFrame, uncertain: str = "nan", blank: str = "zeros") -> np.ndarray:
+    """Map CheXpert-style label columns to `(N, 15)` float32 rows over the slide's codes.
+
+    Args:
+        table: a DataFrame with (some of) the columns of `CHEXPERT_TO_SLIDE`, values 1, 0, -1 or NaN (blank).
+        uncertain: what -1 becomes: `"nan"`, `"ones"` or `"zeros"`.
+        blank: what a blank becomes: `"zeros"` or `"nan"`.
+
+    Returns:
+        `(N, 15)` float32; codes with no CheXpert column are NaN.
+
+    Raises:
+        ValueError: for an unknown policy or a value other than 1, 0, -1, blank.
+    """
+    if uncertain not in UNCERTAIN_POLICIES:
+        raise ValueError(f"uncertain must be one of {list(UNCERTAIN_POLICIES)}, got {uncertain!r}")
+    if blank not in BLANK_POLICIES:
+        raise ValueError(f"blank must be one of {list(BLANK_POLICIES)}, got {blank!r}")
+    result = np.full((len(table), slide_labels.NUM_PATHOLOGIES), np.nan, dtype=np.float32)
+    no_finding = (
+        pd.to_numeric(table["No Finding"], errors="coerce").to_numpy() == 1
+        if "No Finding" in table
+        else np.zeros(len(table), bool)
+    )
+    for column, title in CHEXPERT_TO_SLIDE.items():
+        if column not in table:
+            continue
+        values = pd.to_numeric(table[column], errors="coerce").to_numpy(dtype=np.float64)
+        bad = ~np.isnan(values) & ~np.isin(values, (1.0, 0.0, -1.0))
+        if bad.any():
+            raise ValueError(
+                f"column {column!r} holds {values[bad][:3].tolist()}; CheXpert labels are 1, 0, -1 or blank"
+            )
+        mapped = values.copy()
+        mapped[values == -1] = UNCERTAIN_POLICIES[uncertain]
+        blanks = np.isnan(values)
+        mapped[blanks] = BLANK_POLICIES[blank]
+        if column == "No Finding":
+            mapped[blanks] = 0.0  # No Finding is 1 or blank: blank means some pathology was found
+        else:
+            mapped[blanks & no_finding] = 0.0
+        result[:, slide_labels.code_of(title)] = mapped
+    return result
+
+
+def read_csv(path: Path | str) -> pd.DataFrame:
+    """Read `train.csv` / `valid.csv` with blanks as NaN and `Path` as text."""
+    return pd.read_csv(path, dtype={"Path": str, "Sex": str, "Frontal/Lateral": str, "AP/PA": str})
+
+
+def load_chexpert(
+    data_dir: Path | str | None = None,
+    image_size: int = 256,
+    max_images: int | None = None,
+    download: bool = False,
+    split: str = "train",
+    uncertain: str = "nan",
+    blank: str = "zeros",
+    frontal_only: bool = True,
+    views: Sequence[str] | None = None,
+    num_workers: int | None = None,
+    progress: bool = True,
+) -> CXRSet:
+    """Load CheXpert images with labels mapped to the slide's codes.
+
+    Args:
+        data_dir: the dataset folder; default `data/chexpert/` (holding `CheXpert-v1.0-small/` or `CheXpert-v1.0/`).
+        image_size: output side in pixels.
+        max_images: keep the first images (file order) after filtering.
+        download: CheXpert needs registration: `True` raises the instructions.
+        split: `"train"` or `"valid"`.
+        uncertain: -1 policy, `"nan"`, `"ones"` or `"zeros"`.
+        blank: blank policy, `"zeros"` or `"nan"`.
+        frontal_only: keep frontal images only (lateral views look nothing like the slide's PA images).
+        views: keep only these `AP/PA` values, e.g. `("PA",)`.
+        num_workers: decoding threads.
+        progress: show a progress bar.
+
+    Returns:
+        `CXRSet` with `labels (N, 15)` (NaN for unmapped codes and, by default, uncertain ones), `patient_ids`
+        (`patient00001`), `views` (`PA`, `AP` or `LATERAL`), `source="chexpert"`.
+
+    Raises:
+        DatasetNotFoundError: when the CSV or images are missing, with where to register and the layout.
+        ValueError: for a bad `split` or policy.
+    """
+    folder = dl.dataset_folder("chexpert", data_dir)
+    if split not in ("train", "valid"):
+        raise ValueError(f"split must be 'train' or 'valid', got {split!r}")
+    if download:
+        dl.download_dataset(CHEXPERT, folder)
+    found = dl.require(CHEXPERT, folder, [tuple(f"{name}/{split}.csv" for name in FOLDERS)])
+    table = read_csv(found[f"{FOLDERS[0]}/{split}.csv"])
+    if frontal_only:
+        table = table[table["Frontal/Lateral"] == "Frontal"]
+    if views is not None:
+        table = table[table["AP/PA"].isin([str(view).upper() for view in views])]
+    table = table[[(folder / path).exists() for path in table["Path"]]]
+    if table.empty:
+        raise dl.DatasetNotFoundError(f"no CheXpert image listed in {split}.csv exists under {folder}.\n"
+                                      f"{CHEXPERT.instructions(folder)}")  # fmt: skip
+    if max_images is not None:
+        table = table.iloc[:max_images]
+    images, _ = load_images(
+        [folder / path for path in table["Path"]],
+        image_size,
+        reader=lambda path: read_image(path, draft_size=image_size),
+        cache_dir=folder / "cache",
+        root=folder,
+        num_workers=num_workers,
+        progress=progress,
+        desc="CheXpert",
+    )
+    views_out = np.where(table["Frontal/Lateral"] == "Lateral", "LATERAL", table["AP/PA"].fillna("").astype(str))
+    return CXRSet(
+        images=images,
+        labels=map_labels(table, uncertain, blank),
+        patient_ids=table["Path"].str.extract(r"(patient\d+)")[0].to_numpy(dtype=object),
+        views=views_out.astype(object),
+        source="chexpert",
+    )

@@ -1,0 +1,117 @@
+"""MIMIC-CXR-JPG v2.0.0 (PhysioNet, credentialed): 377,110 JPEGs of 65,379 patients with CheXpert / NegBio labels.
+
+Files: `mimic-cxr-2.0.0-metadata.csv.gz` (one row per image: `dicom_id, subject_id, study_id, ViewPosition, Rows,
+Columns, ...`), `mimic-cxr-2.0.0-chexpert.csv.gz` and `mimic-cxr-2.0.0-negbio.csv.gz` (one row per *study*:
+`subject_id, study_id` and the 14 CheXpert observations with 1 / 0 / -1 / blank), `mimic-cxr-2.0.0-split.csv.gz`
+(`dicom_id, study_id, subject_id, split` with train / validate / test). Images live at
+`files/p{first two digits of subject_id}/p{subject_id}/s{study_id}/{dicom_id}.jpg`, e.g.
+`files/p10/p10000032/s50414267/02aa804e-....jpg` (`image_path`).
+
+Labels are per study and are joined to each image by `(subject_id, study_id)`, then mapped exactly like CheXpert
+(`lecture_lib.datasets.chexpert.CHEXPERT_TO_SLIDE`, same uncertain / blank policies).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+import pandas as pd
+
+from lecture_lib.datasets import download as dl
+from lecture_lib.datasets.chexpert import map_labels
+from lecture_lib.datasets.imageio import load_images, read_image
+from lecture_lib.datasets.registry import MIMIC
+from lecture_lib.datasets.schema import CXRSet
+
+PREFIX = "mimic-cxr-2.0.0-"
+SPLITS = ("train", "validate", "test")
+
+
+def _csv(name: str) -> tuple[str, str]:
+    return (f"{PREFIX}{name}.csv.gz", f"{PREFIX}{name}.csv")
+
+
+def image_path(subject_id: int, study_id: int, dicom_id: str) -> str:
+    """Return the relative path of one JPEG: `files/p10/p10000032/s50414267/<dicom_id>.jpg`."""
+    subject = str(int(subject_id))
+    return f"files/p{subject[:2]}/p{subject}/s{int(study_id)}/{dicom_id}.jpg"
+
+
+def load_mimic(
+    data_dir: Path | str | None = None,
+    image_size: int = 256,
+    max_images: int | None = None,
+    download: bool = False,
+    split: str | None = "train",
+    labeler: str = "chexpert",
+    uncertain: str = "nan",
+    blank: str = "zeros",
+    views: Sequence[str] | None = ("PA", "AP"),
+    num_workers: int | None = None,
+    progress: bool = True,
+) -> CXRSet:
+    """Load MIMIC-CXR-JPG images with study labels mapped to the slide's codes.
+
+    Args:
+        data_dir: the dataset folder; default `data/mimic/`.
+        image_size: output side in pixels.
+        max_images: keep the first images (metadata order) after filtering.
+        download: MIMIC-CXR-JPG is credentialed: `True` raises the instructions.
+        split: `"train"`, `"validate"`, `"test"` (official split) or `None` for all.
+        labeler: `"chexpert"` or `"negbio"`.
+        uncertain: -1 policy, see `lecture_lib.datasets.chexpert.map_labels`.
+        blank: blank policy, see `map_labels`.
+        views: keep these `ViewPosition`s (`None` keeps all, including LATERAL and LL).
+        num_workers: decoding threads.
+        progress: show a progress bar.
+
+    Returns:
+        `CXRSet` with `labels (N, 15)`, `patient_ids` (subject ids as str), `views`, `source="mimic"`.
+
+    Raises:
+        DatasetNotFoundError: when files are missing, with where to apply and the layout.
+        ValueError: for a bad split or labeler.
+    """
+    folder = dl.dataset_folder("mimic", data_dir)
+    if split is not None and split not in SPLITS:
+        raise ValueError(f"split must be one of {SPLITS} or None, got {split!r}")
+    if labeler not in ("chexpert", "negbio"):
+        raise ValueError(f"labeler must be 'chexpert' or 'negbio', got {labeler!r}")
+    if download:
+        dl.download_dataset(MIMIC, folder)
+    needed = [_csv("metadata"), _csv(labeler)] + ([_csv("split")] if split else [])
+    found = dl.require(MIMIC, folder, needed)
+    meta = pd.read_csv(found[_csv("metadata")[0]], dtype={"dicom_id": str})
+    study_labels = pd.read_csv(found[_csv(labeler)[0]])
+    if split:
+        split_table = pd.read_csv(found[_csv("split")[0]], dtype={"dicom_id": str})
+        meta = meta[meta["dicom_id"].isin(split_table.loc[split_table["split"] == split, "dicom_id"])]
+    if views is not None:
+        meta = meta[meta["ViewPosition"].isin([str(view).upper() for view in views])]
+    table = meta.merge(study_labels, on=["subject_id", "study_id"], how="left", validate="many_to_one")
+    table["path"] = [image_path(s, t, d) for s, t, d in zip(table["subject_id"], table["study_id"], table["dicom_id"],
+                                                            strict=True)]  # fmt: skip
+    table = table[[(folder / path).exists() for path in table["path"]]]
+    if table.empty:
+        raise dl.DatasetNotFoundError(f"no MIMIC-CXR-JPG image of the metadata file exists under {folder}/files/.\n"
+                                      f"{MIMIC.instructions(folder)}")  # fmt: skip
+    if max_images is not None:
+        table = table.iloc[:max_images]
+    images, _ = load_images(
+        [folder / path for path in table["path"]],
+        image_size,
+        reader=lambda path: read_image(path, draft_size=image_size),
+        cache_dir=folder / "cache",
+        root=folder,
+        num_workers=num_workers,
+        progress=progress,
+        desc="MIMIC-CXR",
+    )
+    return CXRSet(
+        images=images,
+        labels=map_labels(table, uncertain, blank),
+        patient_ids=table["subject_id"].astype(str).to_numpy(dtype=object),
+        views=table["ViewPosition"].fillna("").astype(str).to_numpy(dtype=object),
+        source="mimic",
+    )

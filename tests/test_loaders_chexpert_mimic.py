@@ -1,0 +1,72 @@
+"""Tests of the CheXpert and MIMIC-CXR-JPG loaders: label policies, mapping table, paths, splits."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from loader_fixtures import make_chexpert, make_mimic
+
+from lecture_lib import labels
+from lecture_lib.datasets import chexpert, download, mimic
+
+nan = np.nan
+C = labels.code_of
+
+
+def test_chexpert_mapping_table_uses_slide_titles():
+    assert {labels.code_of(title) for title in chexpert.CHEXPERT_TO_SLIDE.values()} == {0, 1, 2, 3, 4, 10, 13, 14}
+
+
+def test_load_chexpert_default_policies(tmp_path):
+    data = chexpert.load_chexpert(make_chexpert(tmp_path), image_size=32, progress=False)
+    assert len(data) == 3 and data.views.tolist() == ["AP", "PA", "AP"]  # lateral dropped
+    assert data.patient_ids.tolist() == ["patient00001", "patient00002", "patient00003"]
+    first, second, third = data.labels
+    assert first[C("Cardiomegaly")] == 1 and np.isnan(first[C("Edema")]) and first[C("Effusion")] == 0
+    assert first[C("Atelectasis")] == 0 and first[C("No Finding")] == 0  # blank -> 0 by default
+    assert second[C("No Finding")] == 1 and np.nansum(second) == 1  # No Finding row: findings 0
+    assert np.isnan(third[C("Pneumonia")]) and third[C("No Finding")] == 0
+    for row in data.labels:  # codes CheXpert does not label stay NaN
+        assert np.isnan(row[[C("Emphysema"), C("Fibrosis"), C("Hernia"), C("Infiltration"), C("Mass"), C("Nodule"),
+                             C("Pleural_Thickening")]]).all()  # fmt: skip
+    np.testing.assert_allclose(data.images[0], 50 / 255, atol=0.01)
+
+
+def test_chexpert_uncertainty_policies(tmp_path):
+    folder = make_chexpert(tmp_path)
+    ones = chexpert.load_chexpert(folder, image_size=16, uncertain="ones", progress=False).labels
+    zeros = chexpert.load_chexpert(folder, image_size=16, uncertain="zeros", blank="nan", progress=False).labels
+    assert ones[0, C("Edema")] == 1 and ones[2, C("Pneumonia")] == 1
+    assert zeros[0, C("Edema")] == 0 and np.isnan(zeros[0, C("Atelectasis")])
+    assert zeros[1, C("Atelectasis")] == 0  # No Finding = 1 makes blanks 0 even with blank="nan"
+    with pytest.raises(ValueError, match="uncertain must be one of \\['nan', 'ones', 'zeros'\\], got 'maybe'"):
+        chexpert.load_chexpert(folder, uncertain="maybe")
+
+
+def test_chexpert_needs_registration(tmp_path):
+    with pytest.raises(download.DatasetNotFoundError, match="(?s)register at https://stanfordaimi.*train.csv"):
+        chexpert.load_chexpert(tmp_path / "none")
+
+
+def test_mimic_image_path_layout():
+    assert mimic.image_path(10000032, 50414267, "abc") == "files/p10/p10000032/s50414267/abc.jpg"
+
+
+def test_load_mimic_joins_study_labels_split_and_views(tmp_path):
+    folder = make_mimic(tmp_path)
+    train = mimic.load_mimic(folder, image_size=16, progress=False)
+    assert train.patient_ids.tolist() == ["10000032"] and train.views.tolist() == ["PA"]  # lateral filtered
+    assert train.labels[0, C("No Finding")] == 1 and train.labels[0, C("Edema")] == 0
+    test = mimic.load_mimic(folder, image_size=16, split="test", progress=False)
+    assert np.isnan(test.labels[0, C("Atelectasis")]) and test.labels[0, C("Edema")] == 1
+    assert test.labels[0, C("Effusion")] == 1
+    negbio = mimic.load_mimic(folder, image_size=16, split="test", labeler="negbio", progress=False)
+    assert negbio.labels[0, C("Atelectasis")] == 0
+    everything = mimic.load_mimic(folder, image_size=16, split=None, views=None, progress=False)
+    assert everything.views.tolist() == ["PA", "LATERAL", "AP"]
+    np.testing.assert_allclose(everything.images[:, 0, 0, 0], [100 / 255, 150 / 255, 200 / 255], atol=0.01)
+
+
+def test_mimic_is_credentialed(tmp_path):
+    with pytest.raises(download.DatasetNotFoundError, match="(?s)credentialed access.*physionet.*files/p10"):
+        mimic.load_mimic(tmp_path, download=True)
