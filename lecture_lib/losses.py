@@ -587,7 +587,14 @@ def _detection_cell_loss(
         box = ops.mean(_wing(box_error, width, curvature), axis=-1)
     total = presence_weight * presence + box_weight * present_true * box
     if _static_shape(y_pred)[-1] != 5:
-        classes = ops.categorical_crossentropy(y_true[..., 5:], y_pred[..., 5:], from_logits=from_logits, axis=-1)
+        # The slide's -Σ y_i log ŷ_i without Keras' renormalization of ŷ, so that an empty cell whose class
+        # outputs are all zero gives 0 rather than 0/0.
+        if from_logits:
+            log_probabilities = ops.log_softmax(y_pred[..., 5:], axis=-1)
+        else:
+            epsilon = keras.backend.epsilon()
+            log_probabilities = ops.log(ops.clip(y_pred[..., 5:], epsilon, 1.0 - epsilon))
+        classes = -ops.sum(y_true[..., 5:] * log_probabilities, axis=-1)
         total = total + class_weight * present_true * classes
     return total
 

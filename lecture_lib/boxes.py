@@ -1,0 +1,539 @@
+"""Bounding boxes for the detection section: the slide's `y = [Pc, Bx, By, Bh, Bw, c]`, IoU, NMS and AP.
+
+Two box layouts meet here:
+
+- **xyxy pixels** — `(x_min, y_min, x_max, y_max)`, how datasets store boxes (CXRSet `boxes`, padded with -1, and
+  `box_classes`, padded with -1).
+- **the slide's normalized centre form** — `(Bx, By, Bh, Bw)`: centre x and y, then **height before width** (the
+  slide's order, kept on purpose), each divided by the image width (x, w) or height (y, h), so in [0, 1].
+
+A single-object detector predicts one vector `y = [Pc, Bx, By, Bh, Bw, c_1 … c_C]` per image (`encode_target`,
+`decode_prediction`); a multi-lesion detector predicts one such vector per cell of an S×S grid, as YOLO does
+(`encode_grid_target`, `decode_grid_prediction`). Evaluation: `pairwise_iou`, `non_max_suppression` and
+`average_precision` (PASCAL VOC all-point interpolation).
+
+`xyxy_to_center`, `center_to_xyxy` and `pairwise_iou` accept NumPy arrays (and return NumPy) or backend tensors
+(and return tensors, computed with `keras.ops`, so they can sit inside a model or a loss). The rest is
+post-processing and evaluation on NumPy arrays.
+
+Example:
+    >>> from lecture_lib import boxes
+    >>> boxes.xyxy_to_center([[20, 10, 60, 50]], image_size=(100, 200))   # (height, width)
+    array([[0.2, 0.3, 0.4, 0.2]], dtype=float32)
+"""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+from keras import ops
+
+
+def _xp(x):
+    """Return NumPy for array-likes, `keras.ops` for backend tensors."""
+    return np if isinstance(x, np.ndarray | list | tuple | float | int) else ops
+
+
+def _as_boxes(boxes, argument: str = "boxes"):
+    xp = _xp(boxes)
+    if xp is np:
+        boxes = np.asarray(boxes, dtype="float32")
+    if len(boxes.shape) == 0 or boxes.shape[-1] != 4:
+        raise ValueError(f"{argument} must have 4 coordinates in the last axis, `(..., 4)`, got shape {boxes.shape}")
+    return xp, boxes
+
+
+def _image_hw(image_size) -> tuple[float, float]:
+    """Return `(height, width)` from an int (square image) or a `(height, width)` pair."""
+    if isinstance(image_size, int | float | np.integer | np.floating) and not isinstance(image_size, bool):
+        size = (float(image_size), float(image_size))
+    else:
+        size = tuple(float(s) for s in image_size)
+    if len(size) != 2 or not all(s > 0 for s in size):
+        raise ValueError(f"image_size must be a positive int or a (height, width) pair, got {image_size!r}")
+    return size
+
+
+def xyxy_to_center(boxes, image_size):
+    """Convert xyxy pixel boxes to the slide's normalized `(Bx, By, Bh, Bw)`.
+
+    `Bx = (x_min + x_max) / 2 / width`, `By = (y_min + y_max) / 2 / height`, `Bh = (y_max - y_min) / height`,
+    `Bw = (x_max - x_min) / width`. Padding rows (all coordinates negative, e.g. CXRSet's -1) stay -1.
+
+    Args:
+        boxes: `(..., 4)` boxes `(x_min, y_min, x_max, y_max)` in pixels.
+        image_size: `(height, width)` in pixels, or one int for a square image.
+
+    Returns:
+        `(..., 4)` boxes `(Bx, By, Bh, Bw)` in [0, 1]; NumPy float32 for NumPy input, a tensor for a tensor.
+
+    Raises:
+        ValueError: if the last axis is not 4 or `image_size` is invalid.
+    """
+    height, width = _image_hw(image_size)
+    xp, boxes = _as_boxes(boxes)
+    x_min, y_min, x_max, y_max = (boxes[..., i] for i in range(4))
+    centers = xp.stack(
+        [(x_min + x_max) / (2.0 * width), (y_min + y_max) / (2.0 * height), (y_max - y_min) / height,
+         (x_max - x_min) / width],
+        axis=-1,
+    )  # fmt: skip
+    padded = xp.all(boxes < 0, axis=-1)[..., None]
+    return xp.where(padded, -xp.ones_like(centers), centers)
+
+
+def center_to_xyxy(centers, image_size):
+    """Convert the slide's normalized `(Bx, By, Bh, Bw)` to xyxy pixel boxes (the inverse of `xyxy_to_center`).
+
+    Args:
+        centers: `(..., 4)` boxes `(Bx, By, Bh, Bw)` normalized by the image size; rows of -1 are padding.
+        image_size: `(height, width)` in pixels, or one int for a square image.
+
+    Returns:
+        `(..., 4)` boxes `(x_min, y_min, x_max, y_max)` in pixels; padding rows stay -1.
+
+    Raises:
+        ValueError: if the last axis is not 4 or `image_size` is invalid.
+    """
+    height, width = _image_hw(image_size)
+    xp, centers = _as_boxes(centers, "centers")
+    center_x, center_y = centers[..., 0] * width, centers[..., 1] * height
+    half_h, half_w = centers[..., 2] * height / 2.0, centers[..., 3] * width / 2.0
+    boxes = xp.stack([center_x - half_w, center_y - half_h, center_x + half_w, center_y + half_h], axis=-1)
+    padded = xp.all(centers < 0, axis=-1)[..., None]
+    return xp.where(padded, -xp.ones_like(boxes), boxes)
+
+
+def pairwise_iou(boxes_a, boxes_b):
+    """Compute the intersection over union of every box in `boxes_a` with every box in `boxes_b`.
+
+    `IoU = area(A ∩ B) / area(A ∪ B)` on continuous pixel coordinates; boxes of zero area have IoU 0 with all.
+    Agrees with `keras.utils.bounding_boxes.compute_iou(a, b, "xyxy")`.
+
+    Args:
+        boxes_a: `(N, 4)` xyxy boxes (or `(batch, N, 4)`).
+        boxes_b: `(M, 4)` xyxy boxes (or `(batch, M, 4)`).
+
+    Returns:
+        `(N, M)` (or `(batch, N, M)`) IoUs in [0, 1]; NumPy for NumPy input, a tensor for tensors.
+
+    Raises:
+        ValueError: if a last axis is not 4.
+    """
+    xp, boxes_a = _as_boxes(boxes_a, "boxes_a")
+    _, boxes_b = _as_boxes(boxes_b, "boxes_b")
+    if xp is not np:
+        boxes_b = ops.cast(boxes_b, boxes_a.dtype)
+    a = boxes_a[..., :, None, :]
+    b = boxes_b[..., None, :, :]
+    inter_w = xp.maximum(xp.minimum(a[..., 2], b[..., 2]) - xp.maximum(a[..., 0], b[..., 0]), 0.0)
+    inter_h = xp.maximum(xp.minimum(a[..., 3], b[..., 3]) - xp.maximum(a[..., 1], b[..., 1]), 0.0)
+    intersection = inter_w * inter_h
+    area_a = xp.maximum(a[..., 2] - a[..., 0], 0.0) * xp.maximum(a[..., 3] - a[..., 1], 0.0)
+    area_b = xp.maximum(b[..., 2] - b[..., 0], 0.0) * xp.maximum(b[..., 3] - b[..., 1], 0.0)
+    union = area_a + area_b - intersection
+    return xp.where(union > 0, intersection / xp.where(union > 0, union, 1.0), 0.0 * union)
+
+
+def _valid_rows(boxes: np.ndarray, classes: np.ndarray | None = None) -> np.ndarray:
+    valid = ~np.all(boxes < 0, axis=-1)
+    if classes is not None:
+        valid &= classes >= 0
+    return valid
+
+
+def _check_boxes_and_classes(boxes, classes, num_classes: int):
+    boxes = np.asarray(boxes, dtype="float32")
+    classes = np.asarray(classes)
+    if boxes.ndim not in (2, 3) or boxes.shape[-1] != 4 or classes.shape != boxes.shape[:-1]:
+        raise ValueError(
+            f"boxes must be `(num_boxes, 4)` or `(num_images, num_boxes, 4)` xyxy pixels and classes the same "
+            f"shape without the last axis; got boxes {boxes.shape} and classes {classes.shape}"
+        )
+    if isinstance(num_classes, bool) or not isinstance(num_classes, int | np.integer) or num_classes < 0:
+        raise ValueError(f"num_classes must be a non-negative integer, got {num_classes!r}")
+    valid = _valid_rows(boxes, classes)
+    bad_class = valid & ((classes < 0) | (classes >= max(num_classes, 1)))
+    if num_classes and bad_class.any():
+        raise ValueError(
+            f"box classes must be in [0, {num_classes}) (padding is -1), got {np.unique(classes[bad_class]).tolist()}; "
+            "remap slide codes to your detector's class indices first"
+        )
+    bad_box = valid & ((boxes[..., 2] <= boxes[..., 0]) | (boxes[..., 3] <= boxes[..., 1]))
+    if bad_box.any():
+        raise ValueError(
+            f"boxes need x_max > x_min and y_max > y_min, got {boxes[bad_box][:3].tolist()}; are they yxyx or xywh?"
+        )
+    return boxes, classes.astype("int64"), valid
+
+
+def encode_target(boxes, classes, image_size, num_classes: int) -> np.ndarray:
+    """Build the slide's target vector `y = [Pc, Bx, By, Bh, Bw, c_1 … c_C]` for a single-object detector.
+
+    An image without a (non-padding) box gets `Pc = 0` and zeros elsewhere (the loss ignores them). An image
+    with several boxes keeps the largest one, with a warning: a single-object detector can report only one; use
+    `encode_grid_target` for several lesions.
+
+    Args:
+        boxes: `(num_boxes, 4)` xyxy pixel boxes of one image, or `(num_images, num_boxes, 4)`; padded with -1.
+        classes: `(num_boxes,)` or `(num_images, num_boxes)` class indices in `[0, num_classes)`, padded with -1.
+        image_size: `(height, width)` in pixels, or one int.
+        num_classes: C, the number of class entries in `y` (0 for a presence-and-box-only detector).
+
+    Returns:
+        `(5 + num_classes,)` float32, or `(num_images, 5 + num_classes)` for batched input.
+
+    Raises:
+        ValueError: if the shapes disagree, a class is out of range, or a box is not xyxy.
+    """
+    boxes, classes, valid = _check_boxes_and_classes(boxes, classes, num_classes)
+    if boxes.ndim == 2:
+        return encode_target(boxes[None], classes[None], image_size, num_classes)[0]
+    targets = np.zeros((boxes.shape[0], 5 + num_classes), dtype="float32")
+    areas = np.where(valid, (boxes[..., 2] - boxes[..., 0]) * (boxes[..., 3] - boxes[..., 1]), -1.0)
+    centers = xyxy_to_center(boxes, image_size)
+    crowded = int(np.sum(valid.sum(axis=1) > 1))
+    if crowded:
+        warnings.warn(
+            f"{crowded} image(s) have several boxes; the single-object target keeps the largest. "
+            "Use encode_grid_target for multi-lesion detection.",
+            stacklevel=2,
+        )
+    for image in np.flatnonzero(valid.any(axis=1)):
+        largest = int(np.argmax(areas[image]))
+        targets[image, 0] = 1.0
+        targets[image, 1:5] = centers[image, largest]
+        if num_classes:
+            targets[image, 5 + classes[image, largest]] = 1.0
+    return targets
+
+
+def _to_numpy(y) -> np.ndarray:
+    return np.asarray(y if isinstance(y, np.ndarray | list | tuple) else ops.convert_to_numpy(y), dtype="float32")
+
+
+def _check_threshold(threshold) -> None:
+    if isinstance(threshold, bool) or not isinstance(threshold, int | float) or not 0 <= threshold <= 1:
+        raise ValueError(f"threshold must be a number in [0, 1], got {threshold!r}")
+
+
+def _clip_to_image(boxes: np.ndarray, image_size) -> np.ndarray:
+    height, width = _image_hw(image_size)
+    clipped = boxes.copy()
+    clipped[..., 0::2] = np.clip(clipped[..., 0::2], 0.0, width)
+    clipped[..., 1::2] = np.clip(clipped[..., 1::2], 0.0, height)
+    return clipped
+
+
+def decode_prediction(y, image_size, threshold: float = 0.5):
+    """Turn single-object predictions `[Pc, Bx, By, Bh, Bw, c…]` into CXRSet-style padded boxes.
+
+    Args:
+        y: `(5 + num_classes,)` or `(num_images, 5 + num_classes)` model outputs (Pc and classes as
+            probabilities; apply sigmoid/softmax first if the model outputs logits).
+        image_size: `(height, width)` in pixels, or one int.
+        threshold: a box is reported when `Pc ≥ threshold`.
+
+    Returns:
+        `(boxes, scores, classes)`: `(num_images, 1, 4)` xyxy pixels clipped to the image, `(num_images, 1)`
+        scores (Pc), `(num_images, 1)` int class indices (argmax of the class part, 0 when there are no classes);
+        images below the threshold hold -1 boxes, score 0 and class -1. Unbatched input drops the image axis.
+
+    Raises:
+        ValueError: if the last axis has fewer than 5 values or `threshold` is not in [0, 1].
+    """
+    _check_threshold(threshold)
+    y = _to_numpy(y)
+    if y.ndim == 1:
+        boxes, scores, classes = decode_prediction(y[None], image_size, threshold)
+        return boxes[0], scores[0], classes[0]
+    if y.ndim != 2 or y.shape[-1] < 5:
+        raise ValueError(f"y must be `(num_images, 5 + num_classes)` [Pc, Bx, By, Bh, Bw, c…], got shape {y.shape}")
+    keep = y[:, 0] >= threshold
+    boxes = np.where(keep[:, None], _clip_to_image(center_to_xyxy(y[:, 1:5], image_size), image_size), -1.0)
+    scores = np.where(keep, y[:, 0], 0.0)
+    predicted = np.argmax(y[:, 5:], axis=-1) if y.shape[-1] > 5 else np.zeros(len(y), dtype="int64")
+    classes = np.where(keep, predicted, -1)
+    return boxes[:, None].astype("float32"), scores[:, None].astype("float32"), classes[:, None].astype("int32")
+
+
+def _check_grid_size(grid_size) -> int:
+    if isinstance(grid_size, bool) or not isinstance(grid_size, int | np.integer) or grid_size < 1:
+        raise ValueError(f"grid_size must be a positive integer S (an S×S grid), got {grid_size!r}")
+    return int(grid_size)
+
+
+def encode_grid_target(boxes, classes, image_size, grid_size: int, num_classes: int) -> np.ndarray:
+    """Build YOLO-style S×S grid targets: each box goes to the cell that holds its centre.
+
+    A responsible cell holds `[1, Bx, By, Bh, Bw, one-hot class]` where `Bx, By` are the centre's offset inside the
+    cell (0-1, measured in cell units) and `Bh, Bw` the box size relative to the whole image; other cells are zero.
+    When two boxes share a cell the larger one is kept (with a warning); a finer grid avoids that.
+
+    Args:
+        boxes: `(num_boxes, 4)` or `(num_images, num_boxes, 4)` xyxy pixels, padded with -1.
+        classes: `(num_boxes,)` or `(num_images, num_boxes)` class indices in `[0, num_classes)`, padded with -1.
+        image_size: `(height, width)` in pixels, or one int.
+        grid_size: S.
+        num_classes: C.
+
+    Returns:
+        `(S, S, 5 + num_classes)` float32, or `(num_images, S, S, 5 + num_classes)`; axis 1 is the grid row (y).
+
+    Raises:
+        ValueError: if the shapes disagree, a class is out of range, a box is not xyxy or `grid_size` < 1.
+    """
+    grid_size = _check_grid_size(grid_size)
+    boxes, classes, valid = _check_boxes_and_classes(boxes, classes, num_classes)
+    if boxes.ndim == 2:
+        return encode_grid_target(boxes[None], classes[None], image_size, grid_size, num_classes)[0]
+    targets = np.zeros((boxes.shape[0], grid_size, grid_size, 5 + num_classes), dtype="float32")
+    best_area = np.zeros((boxes.shape[0], grid_size, grid_size))
+    centers = xyxy_to_center(boxes, image_size)
+    collisions = 0
+    for image, box in zip(*np.nonzero(valid), strict=True):
+        center_x, center_y, box_h, box_w = centers[image, box]
+        col = min(int(np.floor(center_x * grid_size)), grid_size - 1)
+        row = min(int(np.floor(center_y * grid_size)), grid_size - 1)
+        area = box_h * box_w
+        if targets[image, row, col, 0] == 1:
+            collisions += 1
+            if area <= best_area[image, row, col]:
+                continue
+        best_area[image, row, col] = area
+        targets[image, row, col] = 0.0
+        targets[image, row, col, :5] = (1.0, center_x * grid_size - col, center_y * grid_size - row, box_h, box_w)
+        if num_classes:
+            targets[image, row, col, 5 + classes[image, box]] = 1.0
+    if collisions:
+        warnings.warn(
+            f"{collisions} box(es) share a grid cell with a larger box and were dropped; use a larger grid_size",
+            stacklevel=2,
+        )
+    return targets
+
+
+def decode_grid_prediction(
+    y, image_size, threshold: float = 0.5, iou_threshold: float | None = 0.5, max_outputs: int | None = None
+):
+    """Turn S×S grid predictions into CXRSet-style padded boxes, best score first, optionally after NMS.
+
+    Args:
+        y: `(S, S, 5 + num_classes)` or `(num_images, S, S, 5 + num_classes)` outputs (probabilities).
+        image_size: `(height, width)` in pixels, or one int.
+        threshold: cells with `Pc ≥ threshold` report a box.
+        iou_threshold: per-image, class-agnostic NMS threshold (`non_max_suppression`); `None` skips NMS.
+        max_outputs: most boxes kept per image (default S·S).
+
+    Returns:
+        `(boxes, scores, classes)`: `(num_images, max_outputs, 4)` xyxy pixels, `(num_images, max_outputs)` scores,
+        `(num_images, max_outputs)` int classes, padded with -1 / 0 / -1. Unbatched input drops the image axis.
+
+    Raises:
+        ValueError: if `y` is not an `(…, S, S, ≥ 5)` grid or an option is invalid.
+    """
+    _check_threshold(threshold)
+    y = _to_numpy(y)
+    if y.ndim == 3:
+        boxes, scores, classes = decode_grid_prediction(y[None], image_size, threshold, iou_threshold, max_outputs)
+        return boxes[0], scores[0], classes[0]
+    if y.ndim != 4 or y.shape[1] != y.shape[2] or y.shape[-1] < 5:
+        raise ValueError(f"y must be `(num_images, S, S, 5 + num_classes)`, got shape {y.shape}")
+    grid_size = y.shape[1]
+    max_outputs = grid_size * grid_size if max_outputs is None else int(max_outputs)
+    rows, cols = np.meshgrid(np.arange(grid_size), np.arange(grid_size), indexing="ij")
+    centers = np.stack(
+        [(cols + y[..., 1]) / grid_size, (rows + y[..., 2]) / grid_size, y[..., 3], y[..., 4]], axis=-1
+    ).reshape(len(y), -1, 4)
+    all_boxes = _clip_to_image(center_to_xyxy(centers, image_size), image_size)
+    all_scores = y[..., 0].reshape(len(y), -1)
+    all_classes = (
+        np.argmax(y[..., 5:], axis=-1).reshape(len(y), -1) if y.shape[-1] > 5 else np.zeros_like(all_scores, "int64")
+    )
+    out_boxes = -np.ones((len(y), max_outputs, 4), dtype="float32")
+    out_scores = np.zeros((len(y), max_outputs), dtype="float32")
+    out_classes = -np.ones((len(y), max_outputs), dtype="int32")
+    for image in range(len(y)):
+        if iou_threshold is None:
+            keep = np.flatnonzero(all_scores[image] >= threshold)
+            keep = keep[np.argsort(-all_scores[image, keep], kind="stable")][:max_outputs]
+        else:
+            keep = non_max_suppression(all_boxes[image], all_scores[image], iou_threshold, threshold, max_outputs)
+        out_boxes[image, : len(keep)] = all_boxes[image, keep]
+        out_scores[image, : len(keep)] = all_scores[image, keep]
+        out_classes[image, : len(keep)] = all_classes[image, keep]
+    return out_boxes, out_scores, out_classes
+
+
+def non_max_suppression(
+    boxes, scores, iou_threshold: float = 0.5, score_threshold: float = float("-inf"), max_outputs: int = 100
+) -> np.ndarray:
+    """Select boxes greedily by score, dropping any box that overlaps an already selected one too much.
+
+    Walk the boxes from the highest score down; keep a box unless its IoU with a kept box is greater than
+    `iou_threshold`; stop after `max_outputs`. Same rule as `tf.image.non_max_suppression`.
+
+    Args:
+        boxes: `(num_boxes, 4)` xyxy boxes.
+        scores: `(num_boxes,)` scores.
+        iou_threshold: overlap above which the lower-scoring box is suppressed, in [0, 1].
+        score_threshold: boxes scoring below it are dropped first.
+        max_outputs: the most boxes to return.
+
+    Returns:
+        `(num_selected,)` int indices into `boxes`, highest score first.
+
+    Raises:
+        ValueError: if the shapes disagree or a threshold is out of range.
+    """
+    boxes = _to_numpy(boxes)
+    scores = _to_numpy(scores)
+    if boxes.ndim != 2 or boxes.shape[-1] != 4 or scores.shape != boxes.shape[:1]:
+        raise ValueError(
+            f"boxes must be `(num_boxes, 4)` and scores `(num_boxes,)`, got {boxes.shape} and {scores.shape}"
+        )
+    if not 0 <= iou_threshold <= 1:
+        raise ValueError(f"iou_threshold must be in [0, 1], got {iou_threshold!r}")
+    if isinstance(max_outputs, bool) or not isinstance(max_outputs, int | np.integer) or max_outputs < 0:
+        raise ValueError(f"max_outputs must be a non-negative integer, got {max_outputs!r}")
+    candidates = np.flatnonzero(scores >= score_threshold)
+    candidates = candidates[np.argsort(-scores[candidates], kind="stable")]
+    ious = pairwise_iou(boxes[candidates], boxes[candidates])
+    suppressed = np.zeros(len(candidates), dtype=bool)
+    keep = []
+    for position in range(len(candidates)):
+        if len(keep) >= max_outputs:
+            break
+        if suppressed[position]:
+            continue
+        keep.append(candidates[position])
+        suppressed |= ious[position] > iou_threshold
+    return np.asarray(keep, dtype="int64")
+
+
+def _per_image(boxes, classes, scores=None, what: str = "true"):
+    """Split padded `(N, B, 4)` arrays or per-image lists into a list of (boxes, classes, scores) without padding."""
+    images = []
+    if scores is None:
+        scores = [np.ones(len(np.asarray(c).reshape(-1))) for c in classes]
+    if not (len(boxes) == len(classes) == len(scores)):
+        raise ValueError(
+            f"{what} boxes, classes (and scores) must hold the same number of images, got "
+            f"{len(boxes)}, {len(classes)} and {len(scores)}"
+        )
+    for image_boxes, image_classes, image_scores in zip(boxes, classes, scores, strict=True):
+        image_boxes = np.asarray(image_boxes, dtype="float64").reshape(-1, 4)
+        image_classes = np.asarray(image_classes).reshape(-1).astype("int64")
+        image_scores = np.asarray(image_scores, dtype="float64").reshape(-1)
+        if not (len(image_boxes) == len(image_classes) == len(image_scores)):
+            raise ValueError(
+                f"an image has {len(image_boxes)} {what} boxes but {len(image_classes)} classes and "
+                f"{len(image_scores)} scores; pass one class (and score) per box"
+            )
+        valid = _valid_rows(image_boxes, image_classes)
+        images.append((image_boxes[valid], image_classes[valid], image_scores[valid]))
+    return images
+
+
+def _voc_average_precision(recall: np.ndarray, precision: np.ndarray) -> float:
+    """Area under the precision-recall curve with all-point interpolation (PASCAL VOC 2010+)."""
+    recall = np.concatenate([[0.0], recall, [1.0]])
+    precision = np.concatenate([[0.0], precision, [0.0]])
+    # Interpolate: the precision at recall r is the best precision at any recall ≥ r.
+    precision = np.maximum.accumulate(precision[::-1])[::-1]
+    steps = np.flatnonzero(recall[1:] != recall[:-1])
+    return float(np.sum((recall[steps + 1] - recall[steps]) * precision[steps + 1]))
+
+
+def average_precision_per_class(
+    pred_boxes, pred_scores, pred_classes, true_boxes, true_classes, iou_threshold: float = 0.5
+) -> dict[int, float]:
+    """Compute the average precision of each class that has ground-truth boxes (PASCAL VOC all-point).
+
+    For each class, predictions of all images are sorted by score; each is a true positive if its IoU with a
+    not-yet-matched ground-truth box of the same class in the same image is ≥ `iou_threshold` (the best such box
+    is matched), else a false positive (duplicates count as false positives). AP is the area under the
+    interpolated precision-recall curve.
+
+    Args:
+        pred_boxes: `(num_images, num_preds, 4)` xyxy padded with -1, or a list of `(n_i, 4)` arrays.
+        pred_scores: `(num_images, num_preds)` or a list of `(n_i,)` arrays.
+        pred_classes: `(num_images, num_preds)` ints padded with -1, or a list of `(n_i,)` arrays.
+        true_boxes: `(num_images, num_boxes, 4)` xyxy padded with -1 (CXRSet `boxes`), or a list.
+        true_classes: `(num_images, num_boxes)` ints padded with -1 (CXRSet `box_classes`), or a list.
+        iou_threshold: the IoU a prediction needs to count as a hit, in (0, 1].
+
+    Returns:
+        `{class: AP}` for every class with at least one ground-truth box; AP in [0, 1].
+
+    Raises:
+        ValueError: if the number of images or boxes per image disagree, or `iou_threshold` is out of range.
+    """
+    if not 0 < iou_threshold <= 1:
+        raise ValueError(f"iou_threshold must be in (0, 1], got {iou_threshold!r}")
+    truths = _per_image(true_boxes, true_classes, what="true")
+    predictions = _per_image(pred_boxes, pred_classes, pred_scores, what="predicted")
+    if len(truths) != len(predictions):
+        raise ValueError(f"got {len(predictions)} images of predictions but {len(truths)} of ground truth")
+    classes = sorted({int(c) for _, image_classes, _ in truths for c in image_classes})
+    result = {}
+    for cls in classes:
+        num_true = sum(int(np.sum(image_classes == cls)) for _, image_classes, _ in truths)
+        detections = [
+            (score, image, box)
+            for image, (boxes, image_classes, scores) in enumerate(predictions)
+            for box, score in zip(boxes[image_classes == cls], scores[image_classes == cls], strict=True)
+        ]
+        detections.sort(key=lambda item: -item[0])
+        matched = {image: np.zeros(int(np.sum(truths[image][1] == cls)), dtype=bool) for image in range(len(truths))}
+        hits = np.zeros(len(detections))
+        for rank, (_, image, box) in enumerate(detections):
+            candidates = truths[image][0][truths[image][1] == cls]
+            if len(candidates) == 0:
+                continue
+            ious = pairwise_iou(box[None], candidates)[0]
+            ious[matched[image]] = -1.0
+            best = int(np.argmax(ious))
+            if ious[best] >= iou_threshold:
+                hits[rank] = 1.0
+                matched[image][best] = True
+        true_positives = np.cumsum(hits)
+        recall = true_positives / num_true
+        precision = true_positives / np.arange(1, len(detections) + 1)
+        result[cls] = _voc_average_precision(recall, precision)
+    return result
+
+
+def average_precision(
+    pred_boxes,
+    pred_scores,
+    pred_classes,
+    true_boxes,
+    true_classes,
+    iou_threshold: float = 0.5,
+    class_id: int | None = None,
+) -> float:
+    """Compute the average precision of one class, or the mean AP over classes (mAP@IoU), VOC all-point.
+
+    See `average_precision_per_class` for the matching rule and the input layouts (padded CXRSet arrays or
+    per-image lists).
+
+    Args:
+        pred_boxes: predicted xyxy boxes.
+        pred_scores: their scores.
+        pred_classes: their class indices.
+        true_boxes: ground-truth xyxy boxes.
+        true_classes: their class indices.
+        iou_threshold: the IoU a prediction needs to count as a hit.
+        class_id: a class to score alone; `None` averages every class that has ground-truth boxes.
+
+    Returns:
+        AP (or mAP) in [0, 1]; NaN when there is no ground-truth box (of `class_id`).
+    """
+    per_class = average_precision_per_class(
+        pred_boxes, pred_scores, pred_classes, true_boxes, true_classes, iou_threshold
+    )
+    if class_id is not None:
+        return per_class.get(int(class_id), float("nan"))
+    return float(np.mean(list(per_class.values()))) if per_class else float("nan")
