@@ -1,0 +1,155 @@
+"""Tests of the synthetic chest X-ray phantom: determinism, resolution independence, ground truth vs geometry."""
+
+import numpy as np
+import pytest
+from skimage.transform import resize
+
+from lecture_lib.datasets import phantom
+from lecture_lib.datasets.phantom import LANDMARK_NAMES, MASK_NAMES, cardiothoracic_ratio, generate
+from lecture_lib.labels import PATHOLOGIES, code_of
+
+
+@pytest.fixture(scope="module")
+def data():
+    return generate(48, image_size=64, seed=3)
+
+
+def test_contract_shapes_and_ranges(data):
+    assert data.images.shape == (48, 64, 64, 1) and data.images.dtype == np.float32
+    assert 0.0 <= data.images.min() and data.images.max() <= 1.0
+    assert data.masks.shape == (48, 64, 64, len(MASK_NAMES)) and data.mask_names == MASK_NAMES
+    assert data.landmarks.shape == (48, len(LANDMARK_NAMES), 2) and len(LANDMARK_NAMES) >= 8
+    assert data.targets["bone_free"].shape == data.images.shape
+    np.testing.assert_allclose(data.pixel_spacing_mm, phantom.FIELD_OF_VIEW_MM / 64)
+    assert data.source == "phantom"
+
+
+def test_deterministic():
+    first, second = generate(6, 64, seed=11), generate(6, 64, seed=11)
+    np.testing.assert_array_equal(first.images, second.images)
+    np.testing.assert_array_equal(first.masks, second.masks)
+    np.testing.assert_array_equal(first.boxes, second.boxes)
+    assert not np.array_equal(first.images, generate(6, 64, seed=12).images)
+
+
+def test_prefix_of_larger_set_is_the_smaller_set():
+    np.testing.assert_array_equal(generate(3, 64, seed=5).images, generate(7, 64, seed=5).images[:3])
+
+
+def _iou(a, b):
+    return np.logical_and(a, b).sum() / max(np.logical_or(a, b).sum(), 1)
+
+
+def test_same_anatomy_at_every_resolution():
+    names = ["right_lung", "left_lung", "heart"]
+    small = generate(4, 64, seed=2, mask_names=names)
+    large = generate(4, 256, seed=2, mask_names=names)
+    np.testing.assert_array_equal(small.labels, large.labels)
+    np.testing.assert_allclose(small.landmarks * 4, large.landmarks, rtol=1e-5, atol=1e-3)
+    for i in range(4):
+        for c in range(3):
+            upsampled = resize(small.masks[i, ..., c].astype(float), (256, 256), order=1) > 0.5
+            assert _iou(upsampled, large.masks[i, ..., c] > 0) >= 0.9
+
+
+def test_cardiomegaly_label_equals_landmark_ctr(data):
+    ctr = cardiothoracic_ratio(data.landmarks, data.landmark_names)
+    heart = data.landmarks[:, [LANDMARK_NAMES.index("right_heart"), LANDMARK_NAMES.index("left_heart")], 0]
+    thorax = data.landmarks[:, [LANDMARK_NAMES.index("right_thorax"), LANDMARK_NAMES.index("left_thorax")], 0]
+    np.testing.assert_allclose(ctr, (heart[:, 1] - heart[:, 0]) / (thorax[:, 1] - thorax[:, 0]), rtol=1e-6)
+    np.testing.assert_array_equal(data.labels[:, code_of("Cardiomegaly")], (ctr > 0.5).astype(np.float32))
+    forced = generate(6, 64, seed=1, findings=["Cardiomegaly"])
+    assert np.all(cardiothoracic_ratio(forced.landmarks) > 0.5)
+
+
+def test_heart_landmarks_lie_on_the_heart_mask_border(data):
+    heart = data.masks[..., MASK_NAMES.index("heart")]
+    for i in range(8):
+        cols = np.nonzero(heart[i].any(axis=0))[0]
+        x_right, x_left = (
+            data.landmarks[i, LANDMARK_NAMES.index("right_heart"), 0],
+            data.landmarks[i, LANDMARK_NAMES.index("left_heart"), 0],
+        )
+        assert abs(cols.min() - x_right) <= 1.0 and abs(cols.max() + 1 - x_left) <= 1.0
+
+
+def test_lesion_boxes_contain_their_masks():
+    data = generate(12, 128, seed=4, findings=["Nodule", "Mass", "Pneumonia", "Consolidation"])
+    for i in range(len(data)):
+        for code in (code_of("Nodule"), code_of("Mass"), code_of("Pneumonia"), code_of("Consolidation")):
+            mask = data.masks[i, ..., MASK_NAMES.index(PATHOLOGIES[code].lower())]
+            boxes = data.boxes[i][data.box_classes[i] == code]
+            assert data.labels[i, code] == (len(boxes) > 0)
+            rows, cols = np.nonzero(mask)
+            inside = np.zeros(rows.shape, bool)
+            for x1, y1, x2, y2 in boxes:
+                inside |= (cols >= x1) & (cols + 1 <= x2) & (rows >= y1) & (rows + 1 <= y2)
+            assert inside.all()
+            for x1, y1, x2, y2 in boxes:
+                assert mask[int(y1) : int(y2), int(x1) : int(x2)].any()
+
+
+def test_bone_free_differs_only_by_bones(data):
+    image, twin = data.images[..., 0], data.targets["bone_free"][..., 0]
+    assert np.all(image >= twin - 1e-6)
+    lungs = data.masks[..., 0] | data.masks[..., 1]
+    difference = (image - twin) > 0.01
+    share = difference[lungs > 0].mean()
+    assert 0.15 < share < 0.9
+    # Corners above the shoulders hold no bone at all.
+    np.testing.assert_array_equal(image[:, :3, :3], twin[:, :3, :3])
+
+
+def test_masks_are_disjoint_where_anatomy_says_so(data):
+    right, left, heart = (data.masks[..., MASK_NAMES.index(n)] for n in ("right_lung", "left_lung", "heart"))
+    assert not np.any(right & left) and not np.any(right & heart) and not np.any(left & heart)
+    ptx = data.masks[..., MASK_NAMES.index("pneumothorax")]
+    assert np.all(ptx <= (right | left))
+
+
+def test_lungs_are_darker_than_heart(data):
+    right, heart = data.masks[..., 0] > 0, data.masks[..., 2] > 0
+    assert data.images[..., 0][right].mean() + 0.2 < data.images[..., 0][heart].mean()
+
+
+def test_forced_findings_are_honoured():
+    names = [["Effusion"], ["Pneumothorax"], [], ["No Finding"], ["Edema", "Hernia"]]
+    data = generate(5, 64, seed=0, findings=names)
+    assert data.labels[0, code_of("Effusion")] == 1 and data.masks[0, ..., MASK_NAMES.index("effusion")].any()
+    assert data.labels[1, code_of("Pneumothorax")] == 1 and data.masks[1, ..., MASK_NAMES.index("pneumothorax")].any()
+    for i in (2, 3):
+        assert data.labels[i].tolist() == [float(k == code_of("No Finding")) for k in range(15)]
+    assert data.labels[4].nonzero()[0].tolist() == [code_of("Edema"), code_of("Hernia")]
+
+
+def test_prevalence_is_honoured_statistically():
+    data = generate(400, 32, seed=0, prevalence={"Effusion": 0.5, "Pneumothorax": 0.0}, mask_names=[], bone_free=False)
+    rate = data.labels[:, code_of("Effusion")].mean()
+    assert abs(rate - 0.5) < 3 * np.sqrt(0.25 / 400)
+    assert data.labels[:, code_of("Pneumothorax")].sum() == 0
+
+
+def test_patients_have_several_studies_and_patient_split_has_no_overlap():
+    data = generate(60, 32, seed=0, studies_per_patient=(2, 3), mask_names=[], bone_free=False)
+    ids, counts = np.unique(data.patient_ids, return_counts=True)
+    assert counts[:-1].min() >= 2 and counts.max() <= 3  # the last patient may be cut short
+    parts = data.split((0.6, 0.2, 0.2), seed=1)
+    seen = [set(part.patient_ids) for part in parts]
+    assert not (seen[0] & seen[1]) and not (seen[0] & seen[2]) and not (seen[1] & seen[2])
+
+
+@pytest.mark.parametrize(
+    "kwargs, message",
+    [
+        ({"num_images": 0}, "num_images"),
+        ({"num_images": 2, "image_size": 16}, "image_size"),
+        ({"num_images": 2, "seed": -1}, "seed"),
+        ({"num_images": 2, "findings": ["Cardiomegally"]}, "Cardiomegaly"),
+        ({"num_images": 2, "prevalence": {"Effusion": 1.5}}, "probability"),
+        ({"num_images": 2, "mask_names": ["liver"]}, "mask_names"),
+        ({"num_images": 2, "findings": [["Mass"]]}, "one list per image"),
+    ],
+)
+def test_bad_arguments_are_explained(kwargs, message):
+    with pytest.raises(ValueError, match=message):
+        generate(**kwargs)
