@@ -248,3 +248,81 @@ def make_mimic(folder: Path) -> Path:
     _jpeg(folder / "files/p10/p10000032/s50414267/d2.jpg", 150)
     _jpeg(folder / "files/p11/p11000011/s53000001/d3.jpg", 200)
     return folder
+
+
+# ------------------------------------------------------------------------------------- PADChest / JSRT / MedMNIST
+
+PADCHEST_COLUMNS = [
+    "ImageID", "ImageDir", "StudyDate_DICOM", "StudyID", "PatientID", "PatientBirth", "PatientSex_DICOM",
+    "ViewPosition_DICOM", "Projection", "MethodProjection", "Pediatric", "Modality_DICOM", "Manufacturer_DICOM",
+    "PhotometricInterpretation_DICOM", "PixelRepresentation_DICOM", "PixelAspectRatio_DICOM",
+    "SpatialResolution_DICOM", "BitsStored_DICOM", "WindowCenter_DICOM", "WindowWidth_DICOM", "Rows_DICOM",
+    "Columns_DICOM", "XRayTubeCurrent_DICOM", "Exposure_DICOM", "ExposureInuAs_DICOM", "ExposureTime",
+    "RelativeXRayExposure_DICOM", "ReportID", "Report", "MethodLabel", "Labels", "Localizations",
+    "LabelsLocalizationsBySentence", "labelCUIS", "LocalizationsCUIS",
+]  # fmt: skip
+PADCHEST_ROWS = [
+    # image, dir, patient, projection, Labels, Localizations, labelCUIS
+    ("a.png", "0", "p1", "PA", "['normal']", "[]", "[]"),
+    ("b.png", "0", "p2", "AP_horizontal", "['pleural effusion', ' cardiomegaly', ' pleural thickening']",
+     "['loc left', ' loc basal']", "['C0032227' 'C0018800' 'C0264393']"),
+    ("c.png", "1", "p2", "L", "['normal']", "[]", "[]"),
+    ("d.png", "1", "p3", "AP", "['exclude']", "nan", "nan"),
+    ("e.png", "1", "p4", "PA", "['scoliosis', ' nodule']", "[]", "['C0036439' 'C0028259']"),
+]  # fmt: skip
+
+
+def make_padchest(folder: Path, low: int = 1000, high: int = 4000) -> Path:
+    """PADChest CSV (all 35 columns, list-text and numpy-printed CUI cells) and 16-bit PNGs ramping low..high."""
+    import csv
+
+    import numpy as np
+    from PIL import Image
+
+    folder.mkdir(parents=True, exist_ok=True)
+    with open(folder / "PADCHEST_chest_x_ray_images_labels_160K_01.02.19.csv", "w", newline="") as stream:
+        writer = csv.writer(stream)
+        writer.writerow(PADCHEST_COLUMNS)
+        for image, directory, patient, projection, found, places, cuis in PADCHEST_ROWS:
+            row = dict.fromkeys(PADCHEST_COLUMNS, "")
+            row.update(ImageID=image, ImageDir=directory, PatientID=patient, Projection=projection, Labels=found,
+                       Localizations=places, labelCUIS=cuis, BitsStored_DICOM="12")  # fmt: skip
+            writer.writerow([row[column] for column in PADCHEST_COLUMNS])
+            (folder / directory).mkdir(exist_ok=True)
+            ramp16 = np.tile(np.linspace(low, high, 32), (32, 1)).astype(np.uint16)
+            Image.fromarray(ramp16).save(folder / directory / image)
+    return folder
+
+
+JSRT_CLINICAL = (
+    "JPCLN001.IMG\t3\t15\t53\tmale\t1024\t700\tmalignant\tl.upper lobe\tlung cancer\n"
+    "JPCLN002.IMG\t5\t40\t?\tfemale\t512\t512\tbenign\tr.lower lobe\thamartoma\n"
+)
+JSRT_NON_NODULE = "JPCNN001.IMG\t46\tmale\tnon-nodule\n"
+
+
+def make_jsrt(folder: Path, landmarks: bool = True) -> Path:
+    """JSRT: raw big-endian 12-bit .IMG files (values = column index * 2), clinical tables, SCR GIF masks
+    (folders with spaces; right lung = left half of rows 256-767) and landmark files."""
+    import numpy as np
+    from PIL import Image
+
+    (folder / "All247images").mkdir(parents=True, exist_ok=True)
+    values = np.tile((np.arange(2048) * 2).astype(">u2"), (2048, 1))
+    for name in ("JPCLN001", "JPCLN002", "JPCNN001"):
+        values.tofile(folder / "All247images" / f"{name}.IMG")
+    (folder / "CLNDAT_EN.txt").write_text(JSRT_CLINICAL)
+    (folder / "CNNDAT_EN.TXT").write_text(JSRT_NON_NODULE)
+    for organ, (top, bottom, left, right) in {"right lung": (256, 768, 0, 512), "heart": (512, 768, 384, 640)}.items():
+        (folder / "scr" / "masks" / organ).mkdir(parents=True, exist_ok=True)
+        mask = np.zeros((1024, 1024), np.uint8)
+        mask[top:bottom, left:right] = 255
+        for name in ("JPCLN001", "JPCLN002", "JPCNN001"):
+            Image.fromarray(mask).save(folder / "scr" / "masks" / organ / f"{name}.gif")
+    if landmarks:
+        (folder / "scr" / "landmarks").mkdir(parents=True, exist_ok=True)
+        for name in ("JPCLN001", "JPCLN002", "JPCNN001"):
+            (folder / "scr" / "landmarks" / f"{name}.pfs").write_text(
+                "[Label=right lung]\n[Number of points=2]\n{ 100, 200 }\n{ 300, 400 }\n[Label=heart]\n512 600\n"
+            )
+    return folder

@@ -1,0 +1,192 @@
+"""PADChest (Hospital San Juan, Alicante): 160,868 16-bit PNG radiographs of 67,625 patients, 174 report labels.
+
+Quirks handled here:
+
+- `Labels` and `Localizations` are Python list text whose items after the first carry a leading space:
+  `"['pleural effusion', ' cardiomegaly']"`; missing values are empty or `nan`.
+- `labelCUIS` / `LocalizationsCUIS` are numpy arrays printed without commas: `"['C0032227' 'C0018800']"`.
+- Images are 16-bit PNGs of varying bit depth (12 to 16 bits used), found at `{ImageDir}/{ImageID}`; each image
+  is stretched to its own minimum and maximum after decoding so that 12-bit and 16-bit files look alike.
+- `Projection` is `PA`, `L` (lateral), `AP`, `AP_horizontal` (supine), or `COSTAL` / `EXCLUDE` / `UNK`.
+
+Label mapping (`PADCHEST_TO_SLIDE`): each PADChest term below sets its slide code to 1; `normal` is the slide's
+No Finding. The labels were extracted from full reports, so a mapped code whose term is absent is 0 (the report
+does not describe it); an image labelled `exclude` or `suboptimal study` gets NaN everywhere.
+
+| slide code | PADChest terms |
+|---|---|
+| 0 Atelectasis | atelectasis, laminar atelectasis, lobar atelectasis, segmental atelectasis, round atelectasis, total atelectasis |
+| 1 Cardiomegaly | cardiomegaly |
+| 2 Consolidation | consolidation |
+| 3 Edema | pulmonary edema |
+| 4 Effusion | pleural effusion, loculated pleural effusion |
+| 5 Emphysema | emphysema |
+| 6 Fibrosis | pulmonary fibrosis |
+| 7 Hernia | hiatal hernia |
+| 8 Infiltration | infiltrates |
+| 9 Mass | mass, pulmonary mass |
+| 10 No Finding | normal |
+| 11 Nodule | nodule, multiple nodules |
+| 12 Pleural_Thickening | pleural thickening, apical pleural thickening |
+| 13 Pneumonia | pneumonia |
+| 14 Pneumothorax | pneumothorax |
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from lecture_lib import labels as slide_labels
+from lecture_lib.datasets import download as dl
+from lecture_lib.datasets.imageio import load_images, read_image
+from lecture_lib.datasets.registry import PADCHEST
+from lecture_lib.datasets.schema import CXRSet
+
+LABEL_FILES = (
+    "PADCHEST_chest_x_ray_images_labels_160K_01.02.19.csv.gz",
+    "PADCHEST_chest_x_ray_images_labels_160K_01.02.19.csv",
+)
+_TERMS = {
+    "Atelectasis": ("atelectasis", "laminar atelectasis", "lobar atelectasis", "segmental atelectasis",
+                    "round atelectasis", "total atelectasis"),
+    "Cardiomegaly": ("cardiomegaly",),
+    "Consolidation": ("consolidation",),
+    "Edema": ("pulmonary edema",),
+    "Effusion": ("pleural effusion", "loculated pleural effusion"),
+    "Emphysema": ("emphysema",),
+    "Fibrosis": ("pulmonary fibrosis",),
+    "Hernia": ("hiatal hernia",),
+    "Infiltration": ("infiltrates",),
+    "Mass": ("mass", "pulmonary mass"),
+    "No Finding": ("normal",),
+    "Nodule": ("nodule", "multiple nodules"),
+    "Pleural_Thickening": ("pleural thickening", "apical pleural thickening"),
+    "Pneumonia": ("pneumonia",),
+    "Pneumothorax": ("pneumothorax",),
+}  # fmt: skip
+PADCHEST_TO_SLIDE = {term: title for title, terms in _TERMS.items() for term in terms}
+"""PADChest label (lower case) -> slide title."""
+
+UNUSABLE = ("exclude", "suboptimal study")
+FRONTAL = ("PA", "AP", "AP_horizontal")
+
+
+def parse_list(text) -> list[str]:
+    """Parse a `Labels` / `Localizations` cell: Python list text with leading spaces -> stripped items.
+
+    `"['pleural effusion', ' cardiomegaly']"` -> `['pleural effusion', 'cardiomegaly']`; empty or `nan` -> `[]`.
+    """
+    if text is None or (isinstance(text, float) and np.isnan(text)):
+        return []
+    text = str(text).strip()
+    if text in ("", "nan", "[]"):
+        return []
+    try:
+        items = ast.literal_eval(text)
+    except (ValueError, SyntaxError) as error:
+        raise ValueError(f"cannot parse the PADChest list {text[:60]!r}; expected text like \"['a', ' b']\"") from error
+    return [str(item).strip() for item in items if str(item).strip()]
+
+
+def parse_cuis(text) -> list[str]:
+    """Parse a numpy-printed CUI array (`"['C0032227' 'C0018800']"`, no commas) into a list of codes."""
+    if text is None or (isinstance(text, float) and np.isnan(text)):
+        return []
+    return re.findall(r"'\s*([^']*?)\s*'", str(text))
+
+
+def map_labels(label_lists: Sequence[Sequence[str]]) -> np.ndarray:
+    """Map parsed PADChest label lists to `(N, 15)` float32 rows (see the module's table)."""
+    result = np.zeros((len(label_lists), slide_labels.NUM_PATHOLOGIES), dtype=np.float32)
+    for row, items in enumerate(label_lists):
+        terms = {item.lower() for item in items}
+        if terms & set(UNUSABLE) or not terms:
+            result[row] = np.nan
+            continue
+        for term in terms:
+            if term in PADCHEST_TO_SLIDE:
+                result[row, slide_labels.code_of(PADCHEST_TO_SLIDE[term])] = 1.0
+        if result[row].sum() > result[row, slide_labels.NO_FINDING]:
+            result[row, slide_labels.NO_FINDING] = 0.0  # 'normal' next to a finding: the finding wins
+    return result
+
+
+def read_labels(path: Path | str) -> pd.DataFrame:
+    """Read the PADChest CSV with `Labels`, `Localizations`, `labelCUIS` and `LocalizationsCUIS` parsed to lists."""
+    frame = pd.read_csv(path, dtype=str, keep_default_na=False, low_memory=False)
+    missing = {"ImageID", "ImageDir", "PatientID", "Projection", "Labels"} - set(frame.columns)
+    if missing:
+        raise ValueError(f"{path} lacks the PADChest columns {sorted(missing)}; is it the 160K labels CSV?")
+    frame["Labels"] = frame["Labels"].map(parse_list)
+    if "Localizations" in frame:
+        frame["Localizations"] = frame["Localizations"].map(parse_list)
+    for column in ("labelCUIS", "LocalizationsCUIS"):
+        if column in frame:
+            frame[column] = frame[column].map(parse_cuis)
+    return frame
+
+
+def read_png16(path: Path) -> np.ndarray:
+    """Decode a PADChest PNG and stretch it to its own [min, max] (bit depths vary between 12 and 16)."""
+    image = np.asarray(read_image(path), dtype=np.float32)
+    low, high = float(image.min()), float(image.max())
+    return (image - low) / (high - low) if high > low else np.zeros_like(image)
+
+
+def load_padchest(
+    data_dir: Path | str | None = None,
+    image_size: int = 256,
+    max_images: int | None = None,
+    download: bool = False,
+    projections: Sequence[str] = FRONTAL,
+    num_workers: int | None = None,
+    progress: bool = True,
+) -> CXRSet:
+    """Load PADChest images with labels mapped to the slide's codes.
+
+    Args:
+        data_dir: the dataset folder; default `data/padchest/`.
+        image_size: output side in pixels.
+        max_images: keep the first images (CSV order) present on disk.
+        download: PADChest needs a request form: `True` raises the instructions.
+        projections: `Projection` values to keep; default the frontal ones `("PA", "AP", "AP_horizontal")`,
+            add `"L"` for laterals.
+        num_workers: decoding threads.
+        progress: show a progress bar.
+
+    Returns:
+        `CXRSet` with `labels (N, 15)`, `patient_ids`, `views` (the `Projection`), `source="padchest"`.
+
+    Raises:
+        DatasetNotFoundError: when the CSV or the images are missing.
+    """
+    folder = dl.dataset_folder("padchest", data_dir)
+    if download:
+        dl.download_dataset(PADCHEST, folder)
+    found = dl.require(PADCHEST, folder, [LABEL_FILES])
+    table = read_labels(found[LABEL_FILES[0]])
+    table = table[table["Projection"].isin(list(projections))]
+    paths = [folder / str(directory) / image for directory, image in zip(table["ImageDir"], table["ImageID"],
+                                                                         strict=True)]  # fmt: skip
+    present = np.array([path.exists() for path in paths], dtype=bool)
+    table, paths = table[present], [path for path, ok in zip(paths, present, strict=True) if ok]
+    if not paths:
+        raise dl.DatasetNotFoundError(f"no PADChest image of the CSV exists under {folder}/<ImageDir>/.\n"
+                                      f"{PADCHEST.instructions(folder)}")  # fmt: skip
+    if max_images is not None:
+        table, paths = table.iloc[:max_images], paths[:max_images]
+    images, _ = load_images(paths, image_size, reader=read_png16, cache_dir=folder / "cache", root=folder,
+                            tag="stretched-", num_workers=num_workers, progress=progress, desc="PADChest")  # fmt: skip
+    return CXRSet(
+        images=images,
+        labels=map_labels(table["Labels"].tolist()),
+        patient_ids=table["PatientID"].to_numpy(dtype=object),
+        views=table["Projection"].to_numpy(dtype=object),
+        source="padchest",
+    )

@@ -1,0 +1,77 @@
+"""Tests of the MedMNIST loaders: npz keys, CheXNet label order mapped to the slide's codes, Zenodo-style download."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+from pathlib import Path
+
+import numpy as np
+import pytest
+from loader_fixtures import faulty_server
+
+from lecture_lib import labels
+from lecture_lib.datasets import download, medmnist, registry
+
+C = labels.code_of
+
+
+def npz_bytes(num=4, size=28, columns=14, seed=0):
+    rng = np.random.default_rng(seed)
+    arrays = {}
+    for split in ("train", "val", "test"):
+        arrays[f"{split}_images"] = rng.integers(0, 256, (num, size, size), dtype=np.uint8)
+        arrays[f"{split}_labels"] = rng.integers(0, 2, (num, columns), dtype=np.uint8)
+    buffer = io.BytesIO()
+    np.savez(buffer, **arrays)
+    return buffer.getvalue(), arrays
+
+
+def test_chestmnist_columns_map_to_slide_codes():
+    row = np.zeros((1, 14), np.uint8)
+    row[0, 2] = row[0, 12] = row[0, 13] = 1  # effusion, pleural thickening, hernia in CheXNet order
+    mapped = medmnist.chestmnist_labels(row)[0]
+    assert labels.decode(mapped) == ["Effusion", "Hernia", "Pleural_Thickening"]
+    assert medmnist.chestmnist_labels(np.zeros((1, 14)))[0, labels.NO_FINDING] == 1
+    with pytest.raises(ValueError, match="shape \\(N, 14\\), got \\(2, 3\\)"):
+        medmnist.chestmnist_labels(np.zeros((2, 3)))
+
+
+def test_pneumoniamnist_labels():
+    mapped = medmnist.pneumoniamnist_labels(np.array([[0], [1]]))
+    assert labels.decode(mapped[0]) == ["No Finding"] and np.nansum(mapped[0]) == 1 and not np.isnan(mapped[0]).any()
+    assert mapped[1, C("Pneumonia")] == 1 and mapped[1, labels.NO_FINDING] == 0 and np.isnan(mapped[1, 0])
+
+
+def test_load_chestmnist_from_disk_native_and_resized(tmp_path):
+    body, arrays = npz_bytes()
+    (tmp_path / "chestmnist.npz").write_bytes(body)
+    data = medmnist.load_chestmnist(tmp_path, image_size=28, split="val", progress=False)
+    np.testing.assert_allclose(data.images[..., 0], arrays["val_images"] / 255.0, atol=1e-7)
+    np.testing.assert_array_equal(data.labels[:, medmnist.CHESTMNIST_TO_SLIDE], arrays["val_labels"])
+    small = medmnist.load_chestmnist(tmp_path, image_size=14, max_images=2, progress=False)
+    assert small.images.shape == (2, 14, 14, 1)
+    image = arrays["train_images"][0] / 255.0
+    np.testing.assert_allclose(small.images[0, 0, 0, 0], image[:2, :2].mean(), atol=1e-6)  # area average
+
+
+def test_load_pneumoniamnist_downloads_from_the_registry_url(tmp_path, monkeypatch):
+    body, arrays = npz_bytes(columns=1, size=64)
+    with faulty_server() as server:
+        server.routes["/pneumoniamnist_64.npz"] = (body, None)
+        info = registry.DatasetInfo(
+            **{**registry.MEDMNIST.__dict__, "files": (registry.RemoteFile(
+                "pneumoniamnist_64.npz", server.url("/pneumoniamnist_64.npz"), hashlib.md5(body).hexdigest()),)}
+        )  # fmt: skip
+        monkeypatch.setattr(medmnist, "MEDMNIST", info)
+        data = medmnist.load_pneumoniamnist(tmp_path, image_size=64, download=True, split="test", progress=False)
+    assert (Path(tmp_path) / "pneumoniamnist_64.npz").read_bytes() == body
+    assert data.source == "pneumoniamnist" and data.images.shape == (4, 64, 64, 1)
+    np.testing.assert_array_equal(data.labels[:, C("Pneumonia")] == 1, arrays["test_labels"][:, 0] == 1)
+
+
+def test_missing_medmnist_file_suggests_download(tmp_path):
+    with pytest.raises(download.DatasetNotFoundError, match="(?s)chestmnist_64.npz.*download=True"):
+        medmnist.load_chestmnist(tmp_path, image_size=50)
+    with pytest.raises(ValueError, match="split must be one of"):
+        medmnist.load_chestmnist(tmp_path, split="validation")

@@ -1,0 +1,92 @@
+"""Tests of the PADChest (list-text labels, 16-bit PNGs) and JSRT + SCR (raw .IMG, GIF masks) loaders."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from loader_fixtures import make_jsrt, make_padchest
+
+from lecture_lib import labels
+from lecture_lib.datasets import download, jsrt, padchest
+
+C = labels.code_of
+
+
+def test_padchest_cell_parsers():
+    assert padchest.parse_list("['pleural effusion', ' cardiomegaly']") == ["pleural effusion", "cardiomegaly"]
+    assert padchest.parse_list("nan") == [] and padchest.parse_list(float("nan")) == []
+    assert padchest.parse_cuis("['C0032227' 'C0018800']") == ["C0032227", "C0018800"]
+    with pytest.raises(ValueError, match="cannot parse the PADChest list"):
+        padchest.parse_list("['unclosed")
+
+
+def test_load_padchest_labels_projections_and_16_bit(tmp_path):
+    folder = make_padchest(tmp_path)
+    table = padchest.read_labels(folder / "PADCHEST_chest_x_ray_images_labels_160K_01.02.19.csv")
+    assert table.loc[1, "labelCUIS"] == ["C0032227", "C0018800", "C0264393"]
+    assert table.loc[1, "Localizations"] == ["loc left", "loc basal"]
+    data = padchest.load_padchest(folder, image_size=16, progress=False)
+    assert data.views.tolist() == ["PA", "AP_horizontal", "AP", "PA"]  # lateral 'L' left out by default
+    normal, effusion, excluded, nodule = data.labels
+    assert normal[C("No Finding")] == 1 and np.nansum(normal) == 1
+    assert effusion[[C("Effusion"), C("Cardiomegaly"), C("Pleural_Thickening")]].tolist() == [1, 1, 1]
+    assert effusion[C("No Finding")] == 0 and effusion[C("Pneumonia")] == 0
+    assert np.isnan(excluded).all()
+    assert nodule[C("Nodule")] == 1 and nodule[C("No Finding")] == 0  # scoliosis is not mapped
+    # 16-bit ramp 1000..4000 stretched to its own range: columns 0 and 31 of the source -> 0 and 1
+    row = data.images[0, 8, :, 0]
+    assert row[0] == pytest.approx(1 / 62, abs=1e-3) and row[-1] == pytest.approx(61 / 62, abs=1e-3)
+    with_laterals = padchest.load_padchest(folder, image_size=16, projections=("L",), progress=False)
+    assert with_laterals.patient_ids.tolist() == ["p2"]
+
+
+def test_padchest_missing(tmp_path):
+    with pytest.raises(download.DatasetNotFoundError, match="(?s)bimcv.*ImageDir"):
+        padchest.load_padchest(tmp_path, download=True)
+
+
+def test_read_img_is_big_endian_12_bit_inverted(tmp_path):
+    raw = np.zeros((2048, 2048), ">u2")
+    raw[0, :3] = (0, 4095, 0x0100)
+    (tmp_path / "x.IMG").write_bytes(raw.tobytes())
+    assert (tmp_path / "x.IMG").read_bytes()[4:6] == b"\x01\x00"  # big-endian 256
+    image = jsrt.read_img(tmp_path / "x.IMG")
+    assert image.shape == (2048, 2048) and image[0, :3].tolist() == pytest.approx([1.0, 0.0, 1 - 256 / 4095])
+    (tmp_path / "short.IMG").write_bytes(b"\x00" * 100)
+    with pytest.raises(ValueError, match="holds 100 bytes, expected 8388608"):
+        jsrt.read_img(tmp_path / "short.IMG")
+
+
+def test_read_clinical_tables(tmp_path):
+    folder = make_jsrt(tmp_path, landmarks=False)
+    cases = jsrt.read_clinical(folder / "CLNDAT_EN.txt", folder / "CNNDAT_EN.TXT")
+    assert cases["JPCLN001"] == {"nodule": True, "size_mm": 15.0, "x": 1024.0, "y": 700.0, "subtlety": 3,
+                                 "malignant": True}  # fmt: skip
+    assert cases["JPCLN002"]["malignant"] is False and cases["JPCNN001"] == {"nodule": False}
+
+
+def test_load_jsrt_boxes_masks_landmarks(tmp_path):
+    data = jsrt.load_jsrt(make_jsrt(tmp_path), image_size=64, progress=False)
+    assert data.patient_ids.tolist() == ["JPCLN001", "JPCLN002", "JPCNN001"]
+    # 15 mm nodule at (1024, 700): radius 15 / 2 / 0.175 = 42.857 px in 2048 -> x 64 / 2048
+    radius = 15 / 2 / 0.175
+    np.testing.assert_allclose(data.boxes[0, 0], np.array([1024 - radius, 700 - radius, 1024 + radius,
+                                                           700 + radius]) / 32, rtol=1e-5)  # fmt: skip
+    assert data.box_classes[:, 0].tolist() == [C("Nodule"), C("Mass"), -1]  # 40 mm > 30 mm is a mass
+    assert data.labels[:, [C("Nodule"), C("Mass")]].tolist() == [[1, 0], [0, 1], [0, 0]]
+    assert np.isnan(data.labels[:, C("Effusion")]).all()
+    # raw value = 2 * column, inverted: output column c averages source columns 32c..32c+31
+    np.testing.assert_allclose(data.images[0, 5, :, 0], 1 - (64 * np.arange(64) + 31) / 4095, atol=1e-4)
+    assert data.mask_names == ("right_lung", "heart")
+    lung = np.zeros((64, 64), np.uint8)
+    lung[16:48, :32] = 1
+    np.testing.assert_array_equal(data.masks[0, :, :, 0], lung)
+    assert data.masks[0, :, :, 1].sum() == 16 * 16
+    assert data.landmark_names == ("right_lung_0", "right_lung_1", "heart_0")
+    np.testing.assert_allclose(data.landmarks[2], [[6.25, 12.5], [18.75, 25], [32, 37.5]])
+    np.testing.assert_allclose(data.pixel_spacing_mm, 0.175 * 32)
+
+
+def test_jsrt_needs_registration(tmp_path):
+    with pytest.raises(download.DatasetNotFoundError, match="(?s)db.jsrt.or.jp.*scr/masks/right lung"):
+        jsrt.load_jsrt(tmp_path)
