@@ -166,7 +166,7 @@ class Choice(Question):
 
     @property
     def answer_format(self) -> str:
-        return 'one or more letters, e.g. ["a", "c"]' if self.multiple else 'one letter, e.g. "a"'
+        return "a list of option letters as strings" if self.multiple else "the letter of one option, as a string"
 
     def markdown(self) -> str:
         choose = "Choose **all** that apply." if self.multiple else "Choose **one**."
@@ -256,7 +256,7 @@ class Number(Question):
 
     @property
     def answer_format(self) -> str:
-        return "a whole number" if self.integer else f"a number (within ±{self.tolerance:g})"
+        return "a whole number" if self.integer else f"a number, within ±{self.tolerance:g}"
 
     def grade(self, answer) -> str:
         array = _to_array(answer, self.answer_format)
@@ -387,7 +387,7 @@ class Code(Question):
     tolerance: float = 1e-6
     mistakes: Callable[[tuple], list] | None = None
 
-    answer_format = "your function itself (no parentheses)"
+    answer_format = "the function itself, without parentheses"
 
     def grade(self, answer) -> str:
         if answer is None or not callable(answer):
@@ -1645,13 +1645,16 @@ def answer_key() -> dict[str, str]:
 # ----------------------------------------------------------------------------------------------------------------
 
 
-def _draw_matrix(ax, matrix, title, cmap="Greys", fmt="{:g}"):
+def _draw_matrix(ax, matrix, title, cmap="Greys"):
+    import matplotlib
+
     matrix = np.asarray(matrix, dtype=np.float64)
-    ax.imshow(matrix, cmap=cmap)
-    middle = (matrix.max() + matrix.min()) / 2
+    image = ax.imshow(matrix, cmap=cmap)
+    colormap = matplotlib.colormaps[cmap]
     for (row, col), value in np.ndenumerate(matrix):
-        color = "white" if (value > middle) == (cmap == "Greys") else "black"
-        ax.text(col, row, fmt.format(value), ha="center", va="center", color=color, fontsize=11)
+        red, green, blue, _ = colormap(image.norm(value))
+        dark = 0.299 * red + 0.587 * green + 0.114 * blue < 0.5
+        ax.text(col, row, f"{value:g}", ha="center", va="center", color="white" if dark else "black", fontsize=11)
     ax.set_title(title)
     ax.set_xticks(range(matrix.shape[1]))
     ax.set_yticks(range(matrix.shape[0]))

@@ -136,12 +136,14 @@ def build() -> nbformat.NotebookNode:
     cells.append(new_code_cell("quiz.score()"))
     cells.append(
         new_markdown_cell(
-            "## Going further\nEvery question comes from a notebook of this lecture: `00_recap` (convolution, "
+            "## Going further\nThe lecture's notebooks take each topic further: `00_recap` (convolution, "
             "ResNet), `01_classification` (sigmoid + BCE vs softmax + CE), `02_segmentation` (U-Net, DSC), "
             "`03_detection` (the y vector, IoU, NMS), `04_landmarks` (v1 regression, v2 heatmaps with SoftMax 2D) "
-            "and `05_generation` (MSE, MAE, SSIM). Rerun a question there with your own numbers."
+            "and `05_generation` (MSE, MAE, SSIM). Try a question's numbers there with real layers and losses."
         )
     )
+    for index, cell in enumerate(cells):
+        cell.id = str(index)  # the ids nbstripout writes, so a rebuild only changes what changed in the bank
     notebook = new_notebook(cells=cells)
     notebook.metadata["kernelspec"] = {"display_name": "Python 3", "language": "python", "name": "python3"}
     notebook.metadata["language_info"] = {"name": "python"}
