@@ -2,7 +2,7 @@
 
 Bone suppression (`build_bone_suppression_unet`): a U-Net predicts the bone layer `b ≥ 0` and the model outputs
 `ReLU(x − b)`, the image with the bones subtracted. Predicting the residual is easier than the whole soft-tissue
-image, and an untrained model already returns (nearly) its input. Train with MSE / MAE / SSIM against bone-free
+image, and an untrained model already returns nearly its input. Train with MSE / MAE / SSIM against bone-free
 targets (e.g. `CXRSet.targets["bone_free"]`).
 
 Pathologic image generation (`build_conditional_vae`, Kingma & Welling 2014; Sohn et al. 2015): an encoder maps an
@@ -38,7 +38,10 @@ from lecture_lib.models._blocks import (
     unet_body,
 )
 
-__all__ = ["VariationalSampling", "build_bone_suppression_unet", "build_conditional_vae", "sample"]
+INITIAL_BONE = 0.01
+"""Bone layer of an untrained bone-suppression model, everywhere."""
+
+__all__ = ["INITIAL_BONE", "VariationalSampling", "build_bone_suppression_unet", "build_conditional_vae", "sample"]
 
 
 def build_bone_suppression_unet(
@@ -53,8 +56,8 @@ def build_bone_suppression_unet(
 
     The U-Net body (see `build_unet`) ends in a 1×1 convolution with ReLU, the predicted bone layer (named
     `"bone_layer"`, so `keras.Model(model.input, model.get_layer("bone_layer").output)` shows it); subtracting it
-    and clipping at 0 keeps the output in `[0, 1]` for inputs in `[0, 1]`. The final bias starts at zero, so before
-    training the model returns about its input.
+    and clipping at 0 keeps the output in `[0, 1]` for inputs in `[0, 1]`. The bone layer starts as the constant
+    `INITIAL_BONE` (0.01), so before training the model returns its input minus 0.01.
 
     Args:
         input_shape: `(height, width, channels)`; height and width must be multiples of `2**depth`.
@@ -77,7 +80,16 @@ def build_bone_suppression_unet(
     dropout = check_rate("dropout", dropout)
     inputs = keras.Input(input_shape, name="image")
     x = unet_body(inputs, filters, depth, batch_norm, dropout)
-    bone = layers.Conv2D(input_shape[-1], 1, activation="relu", kernel_initializer="zeros", name="bone_layer")(x)
+    # Zero kernel + small positive bias: the untrained model is x - 0.01 and the ReLU starts active (a zero bias
+    # would leave it exactly at its kink, with no gradient).
+    bone = layers.Conv2D(
+        input_shape[-1],
+        1,
+        activation="relu",
+        kernel_initializer="zeros",
+        bias_initializer=keras.initializers.Constant(INITIAL_BONE),
+        name="bone_layer",
+    )(x)
     soft_tissue = layers.Subtract(name="subtract_bone")([inputs, bone])
     outputs = layers.Activation("relu", name="bone_free")(soft_tissue)
     return keras.Model(inputs, outputs, name=name)
