@@ -9,6 +9,8 @@ kinds: multiple choice (`Choice`), a number with a tolerance (`Number`), an arra
 Answers are not stored in plain text. Multiple-choice answers are salted SHA-256 digests; numbers, arrays and
 shapes are computed at check time from the question's data (the slide's 6×6 matrix, the masks, the boxes, the
 heatmap) with the lecture's formulas; code exercises compare the student's function with a reference on test cases.
+This keeps answers out of sight while students work, which is all a self-check needs; it is not an exam lock (the
+feedback explains the ideas, and the key below is one command).
 
 Answer key (instructors): run, from the repository root,
 
@@ -16,6 +18,10 @@ Answer key (instructors): run, from the repository root,
 
 which derives every answer at run time (it tries each option against the digests and evaluates the formulas) and
 prints them. `python -m lecture_lib.quiz --list` lists the questions.
+
+Adding a question: append it to the bank below (a `Choice` gets its digests from
+`truth_table(question_id, right_letters, letters)`, pasted into `_TRUTH`), give `tests/test_quiz.py` its solution
+and a typical wrong answer, and rebuild the notebook with `python scripts/build_quiz_notebook.py`.
 
 Example:
     >>> from lecture_lib import quiz
@@ -417,9 +423,6 @@ class Code(Question):
                     raise _Wrong(f"{call} returned {got!r}, expected {_plain(expected)}: {message}")
             raise _Wrong(f"{call} returned {got!r}, expected {_plain(expected)}.")
         return self.explanation
-
-    def markdown(self) -> str:
-        return self.prompt
 
     def solution(self) -> str:
         source = inspect.getsource(self.reference)
@@ -1539,12 +1542,9 @@ class Quiz:
     def _question(self, question_id: str) -> Question:
         if question_id in self._by_id:
             return self._by_id[question_id]
-        return get(question_id) if question_id in _BY_ID and self.bank is _QUESTIONS else self._unknown(question_id)
-
-    def _unknown(self, question_id: str):
         close = difflib.get_close_matches(str(question_id), list(self._by_id), n=1, cutoff=0.5)
         hint = f"; did you mean {close[0]!r}?" if close else ""
-        raise ValueError(f"unknown question id {question_id!r}{hint}")
+        raise ValueError(f"unknown question id {question_id!r}{hint} Run quiz.questions() to list them.")
 
     def grade(self, question_id: str, answer) -> Result:
         """Grade an answer without printing or recording it.
