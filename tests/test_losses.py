@@ -19,13 +19,23 @@ def gradient(fn, x):
     if keras.backend.backend() == "jax":
         import jax
 
-        return np.asarray(jax.grad(lambda v: keras.ops.sum(fn(v)))(x))
+        # jit compiles the whole computation once; eager JAX dispatches (and compiles) every op separately.
+        return np.asarray(jax.jit(jax.grad(lambda v: keras.ops.sum(fn(v))))(x))
     import tensorflow as tf
 
     variable = tf.Variable(x)
     with tf.GradientTape() as tape:
         value = keras.ops.sum(fn(variable))
     return tape.gradient(value, variable).numpy()
+
+
+def call(fn, *arrays, **options):
+    """Evaluate `fn(*arrays, **options)`, compiled with `jax.jit` on JAX (much faster than eager op dispatch)."""
+    if keras.backend.backend() == "jax":
+        import jax
+
+        return numpy_of(jax.jit(lambda *a: fn(*a, **options))(*arrays))
+    return numpy_of(fn(*arrays, **options))
 
 
 def assert_useful_gradient(fn, x):
@@ -276,17 +286,18 @@ def test_grid_detection_loss_sums_cells_with_yolo_weights():
 
 
 def test_ssim_losses_match_tensorflow():
+    # Full-size (5-scale) agreement is pinned in test_metrics.py; here the loss wrappers on 3 scales.
     import tensorflow as tf
 
-    x = RNG.random((2, 170, 165, 1)).astype("float32")
+    x = RNG.random((2, 48, 45, 1)).astype("float32")
     y = np.clip(x + 0.1 * RNG.normal(size=x.shape), 0, 1).astype("float32")
-    np.testing.assert_allclose(numpy_of(losses.ssim_loss(x, y)), 1 - tf.image.ssim(x, y, 1.0).numpy(), atol=1e-4)
-    expected = 1 - tf.image.ssim_multiscale(x, y, 1.0).numpy()
-    np.testing.assert_allclose(numpy_of(losses.ms_ssim_loss(x, y)), expected, atol=1e-4)
-    three_scales = losses.MSSSIMLoss(power_factors=(0.2, 0.3, 0.5), reduction=None)(x[:, :60, :50], y[:, :60, :50])
-    expected = 1 - tf.image.ssim_multiscale(x[:, :60, :50], y[:, :60, :50], 1.0, power_factors=(0.2, 0.3, 0.5))
-    np.testing.assert_allclose(numpy_of(three_scales), expected.numpy(), atol=1e-4)
-    assert np.allclose(numpy_of(losses.ssim_loss(x, x)), 0.0, atol=1e-6)
+    np.testing.assert_allclose(call(losses.ssim_loss, x, y), 1 - tf.image.ssim(x, y, 1.0).numpy(), atol=1e-4)
+    factors = (0.2, 0.3, 0.5)
+    expected = 1 - tf.image.ssim_multiscale(x, y, 1.0, power_factors=factors).numpy()
+    np.testing.assert_allclose(call(losses.ms_ssim_loss, x, y, power_factors=factors), expected, atol=1e-4)
+    loss = losses.MSSSIMLoss(power_factors=factors, reduction=None)
+    np.testing.assert_allclose(call(loss, x, y), expected, atol=1e-4)
+    np.testing.assert_allclose(call(losses.ssim_loss, x, x), 0.0, atol=1e-6)
 
 
 def test_ms_ssim_loss_explains_minimum_size():

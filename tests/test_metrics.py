@@ -1,0 +1,223 @@
+"""Metrics: DSC/IoU by hand and against sklearn/Keras, PSNR/SSIM/MS-SSIM against TensorFlow and scikit-image."""
+
+import math
+
+import keras
+import numpy as np
+import pytest
+
+from lecture_lib import metrics
+
+RNG = np.random.default_rng(7)
+
+
+def numpy_of(x):
+    return np.asarray(keras.ops.convert_to_numpy(x))
+
+
+def call(fn, *arrays, **options):
+    """Evaluate `fn(*arrays, **options)`, compiled with `jax.jit` on JAX (much faster than eager op dispatch)."""
+    if keras.backend.backend() == "jax":
+        import jax
+
+        return numpy_of(jax.jit(lambda *a: fn(*a, **options))(*arrays))
+    return numpy_of(fn(*arrays, **options))
+
+
+# ---------------------------------------------------------------------------------------------------- Dice and IoU
+
+
+def test_dice_and_iou_by_hand():
+    y_true = np.zeros((1, 4, 4, 1), "float32")
+    y_true[0, :2, :2] = 1  # |X| = 4
+    y_pred = np.zeros((1, 4, 4, 1), "float32")
+    y_pred[0, :2, :1] = 0.9  # |Y| = 2 after thresholding, |X∩Y| = 2
+    y_pred[0, 3, 3] = 0.8  # one false positive: |Y| = 3
+    assert float(metrics.dice_coefficient(y_true, y_pred)[0]) == pytest.approx(2 * 2 / (4 + 3))
+    assert float(metrics.iou_score(y_true, y_pred)[0]) == pytest.approx(2 / 5)
+    assert float(metrics.dice_coefficient(y_true, y_pred, threshold=None)[0]) == pytest.approx(2 * 1.8 / (4 + 2.6))
+    y_pred[0, 3, 3] = 0.5  # not strictly above the threshold
+    assert float(metrics.dice_coefficient(y_true, y_pred)[0]) == pytest.approx(2 * 2 / 6)
+
+
+def test_empty_masks_score_one_per_class():
+    y_true = np.zeros((1, 3, 3, 2), "float32")
+    y_pred = np.zeros((1, 3, 3, 2), "float32")
+    y_pred[0, 0, 0, 1] = 0.9  # class 1: empty truth, one false pixel
+    np.testing.assert_allclose(metrics.dice_coefficient(y_true, y_pred, average=None), [[1.0, 0.0]])
+    np.testing.assert_allclose(metrics.iou_score(y_true, y_pred), [0.5])
+
+
+def test_dice_is_f1_and_iou_is_jaccard_from_sklearn():
+    from sklearn.metrics import f1_score, jaccard_score
+
+    y_true = (RNG.random((3, 10, 10, 2)) > 0.6).astype("float32")
+    y_pred = RNG.random((3, 10, 10, 2)).astype("float32")
+    dice = numpy_of(metrics.dice_coefficient(y_true, y_pred, average=None))
+    iou = numpy_of(metrics.iou_score(y_true, y_pred, average=None))
+    for image in range(3):
+        for c in range(2):
+            truth, predicted = y_true[image, ..., c].ravel(), (y_pred[image, ..., c] > 0.5).ravel()
+            assert dice[image, c] == pytest.approx(f1_score(truth, predicted), rel=1e-5)
+            assert iou[image, c] == pytest.approx(jaccard_score(truth, predicted), rel=1e-5)
+
+
+def test_iou_metric_agrees_with_keras_binary_iou_on_one_image():
+    y_true = (RNG.random((1, 12, 12, 1)) > 0.5).astype("float32")
+    y_pred = RNG.random((1, 12, 12, 1)).astype("float32")
+    reference = keras.metrics.BinaryIoU(target_class_ids=[1], threshold=0.5)
+    reference.update_state(y_true, y_pred)
+    ours = metrics.IoUScore()
+    ours.update_state(y_true, y_pred)
+    assert float(ours.result()) == pytest.approx(float(reference.result()), rel=1e-5)
+
+
+def test_dice_metric_averages_images_and_survives_compile_fit_and_config():
+    y_true = (RNG.random((4, 8, 8, 2)) > 0.5).astype("float32")
+    y_pred = RNG.random((4, 8, 8, 2)).astype("float32")
+    metric = metrics.DiceCoefficient(threshold=0.3)
+    metric.update_state(y_true[:1], y_pred[:1])
+    metric.update_state(y_true[1:], y_pred[1:])
+    expected = numpy_of(metrics.dice_coefficient(y_true, y_pred, threshold=0.3)).mean()
+    assert float(metric.result()) == pytest.approx(expected, rel=1e-5)
+    clone = metrics.DiceCoefficient.from_config(metric.get_config())
+    assert clone.threshold == 0.3 and clone.name == "dice_coefficient"
+
+    inputs = keras.Input((8, 8, 1))
+    model = keras.Model(inputs, keras.layers.Conv2D(2, 3, padding="same", activation="sigmoid")(inputs))
+    model.compile(optimizer="sgd", loss="binary_crossentropy", metrics=[metrics.DiceCoefficient(), metrics.IoUScore()])
+    history = model.fit(RNG.random((4, 8, 8, 1)), y_true, epochs=1, batch_size=2, verbose=0)
+    assert 0.0 <= history.history["dice_coefficient"][0] <= 1.0
+    assert 0.0 <= history.history["iou_score"][0] <= 1.0
+
+
+def test_dice_validates_inputs():
+    with pytest.raises(ValueError, match=r"y_pred has shape \(1, 4, 4, 2\) but y_true has shape \(1, 4, 4, 1\)"):
+        metrics.dice_coefficient(np.zeros((1, 4, 4, 1)), np.zeros((1, 4, 4, 2)))
+    with pytest.raises(ValueError, match="threshold must be None .* got 1.5"):
+        metrics.DiceCoefficient(threshold=1.5)
+    with pytest.raises(ValueError, match="average"):
+        metrics.iou_score(np.zeros((1, 4, 4, 1)), np.zeros((1, 4, 4, 1)), average="micro")
+
+
+# ------------------------------------------------------------------------------------------- PSNR, SSIM, MS-SSIM
+
+
+def noisy_pair(shape, noise=0.15):
+    x = RNG.random(shape).astype("float32")
+    return x, np.clip(x + noise * RNG.normal(size=shape), 0, 1).astype("float32")
+
+
+def test_psnr_by_hand_and_against_tensorflow():
+    import tensorflow as tf
+
+    x = np.zeros((1, 2, 2, 1), "float32")
+    y = np.full((1, 2, 2, 1), 0.1, "float32")  # MSE = 0.01 -> 20 dB
+    assert float(metrics.psnr(x, y)[0]) == pytest.approx(20.0, rel=1e-5)
+    a, b = noisy_pair((3, 16, 16, 2))
+    np.testing.assert_allclose(numpy_of(metrics.psnr(a, b)), tf.image.psnr(a, b, 1.0).numpy(), rtol=1e-5)
+    np.testing.assert_allclose(
+        numpy_of(metrics.psnr(a * 255, b * 255, max_val=255)), tf.image.psnr(a, b, 1.0).numpy(), rtol=1e-4
+    )
+
+
+def test_ssim_and_ms_ssim_match_tensorflow_to_1e4():
+    import tensorflow as tf
+
+    x, y = noisy_pair((2, 176, 167, 2))
+    np.testing.assert_allclose(call(metrics.ssim, x, y), tf.image.ssim(x, y, 1.0).numpy(), atol=1e-4)
+    np.testing.assert_allclose(call(metrics.ms_ssim, x, y), tf.image.ssim_multiscale(x, y, 1.0).numpy(), atol=1e-4)
+    options = {"max_val": 2.0, "filter_size": 7, "filter_sigma": 1.0, "k1": 0.02, "k2": 0.05}
+    expected = tf.image.ssim(x[:, :40, :40], y[:, :40, :40], **options).numpy()
+    np.testing.assert_allclose(call(metrics.ssim, x[:, :40, :40], y[:, :40, :40], **options), expected, atol=1e-4)
+
+
+def test_ssim_matches_scikit_image():
+    from skimage.metrics import structural_similarity
+
+    x, y = noisy_pair((1, 64, 64, 1))
+    expected = structural_similarity(
+        x[0, ..., 0], y[0, ..., 0], gaussian_weights=True, sigma=1.5, use_sample_covariance=False, data_range=1.0
+    )
+    # scikit-image pads with reflection and crops a 5-pixel border afterwards; we (as TensorFlow) use only the
+    # positions where the window fits, so the two agree closely but not exactly.
+    assert float(call(metrics.ssim, x, y)[0]) == pytest.approx(expected, abs=5e-3)
+    assert float(call(metrics.ssim, x, x)[0]) == pytest.approx(1.0, abs=1e-6)
+
+
+def test_ms_ssim_minimum_size_and_fewer_scales():
+    assert metrics.ms_ssim_min_size() == 161
+    assert metrics.ms_ssim_min_size(3) == 41
+    x, y = noisy_pair((1, 161, 161, 1))
+    assert np.isfinite(call(metrics.ms_ssim, x, y)).all()
+    with pytest.raises(ValueError, match=r"at least 161×161 pixels, got 160×161"):
+        metrics.ms_ssim(x[:, :160], y[:, :160])
+    with pytest.raises(ValueError, match="add a batch axis"):
+        metrics.ssim(x[0], y[0])
+    with pytest.raises(ValueError, match="at least filter_size=11 pixels"):
+        metrics.ssim(x[:, :10], y[:, :10])
+
+
+def test_psnr_and_ssim_metrics_average_images_and_round_trip_config():
+    x, y = noisy_pair((3, 24, 24, 1))
+    psnr_metric, ssim_metric = metrics.PSNRMetric(), metrics.SSIMMetric(filter_size=7)
+    for metric in (psnr_metric, ssim_metric):
+        metric.update_state(x, y)
+    assert float(psnr_metric.result()) == pytest.approx(numpy_of(metrics.psnr(x, y)).mean(), rel=1e-5)
+    assert float(ssim_metric.result()) == pytest.approx(numpy_of(metrics.ssim(x, y, filter_size=7)).mean(), rel=1e-5)
+    assert metrics.SSIMMetric.from_config(ssim_metric.get_config()).options["filter_size"] == 7
+    assert metrics.PSNRMetric.from_config(metrics.PSNRMetric(max_val=255).get_config()).max_val == 255
+
+
+# ------------------------------------------------------------------------------------------------------ landmarks
+
+
+def test_mean_radial_error_in_pixels_and_mm():
+    true = np.array([[[0.0, 0.0], [10.0, 10.0], [np.nan, np.nan]]])
+    pred = np.array([[[3.0, 4.0], [10.0, 10.0], [99.0, 99.0]]])
+    assert metrics.mean_radial_error(true, pred) == pytest.approx(5 / 2)
+    # spacing is (row, column) = (y, x): dx = 3 · 0.25, dy = 4 · 0.5
+    assert metrics.mean_radial_error(true, pred, pixel_spacing_mm=[[0.5, 0.25]]) == pytest.approx(
+        math.hypot(0.75, 2.0) / 2
+    )
+    assert metrics.mean_radial_error(true, pred, pixel_spacing_mm=0.2) == pytest.approx(1.0 / 2)
+    assert metrics.successful_detection_rate(true, pred, radii=(2.0, 5.0)) == {2.0: 0.5, 5.0: 1.0}
+    with pytest.raises(ValueError, match=r"\(1, 3, 2\) and pred_points \(1, 2, 2\)"):
+        metrics.mean_radial_error(true, pred[:, :2])
+    with pytest.raises(ValueError, match="positive"):
+        metrics.mean_radial_error(true, pred, pixel_spacing_mm=[0.0, 1.0])
+
+
+def test_cardiothoracic_ratio_by_hand():
+    names = ["apex", "thorax_right", "heart_right", "heart_left", "thorax_left"]
+    # patient's right is image left: thorax 20 -> 120 (100 px), heart 45 -> 100 (55 px): CTR 0.55.
+    one = np.array([[60, 10], [20, 200], [45, 150], [100, 160], [120, 210]], "float32")
+    assert metrics.cardiothoracic_ratio(one, names) == pytest.approx(0.55)
+    batch = np.stack([one, one])
+    batch[1, 3] = np.nan
+    ratios = metrics.cardiothoracic_ratio(batch, names)
+    assert ratios[0] == pytest.approx(0.55) and np.isnan(ratios[1])
+    with pytest.raises(ValueError, match=r"missing \['thorax_left'\]"):
+        metrics.cardiothoracic_ratio(one[:4], names[:4])
+    with pytest.raises(ValueError, match="num_landmarks = 5"):
+        metrics.cardiothoracic_ratio(one[:3], names)
+
+
+# ------------------------------------------------------------------------------------------------------------ AUC
+
+
+def test_roc_auc_per_class_masks_nan_and_skips_single_label_classes():
+    from sklearn.metrics import roc_auc_score
+
+    y_true = np.array([[1, 0, 1], [0, 0, np.nan], [np.nan, 0, 0], [1, 0, 1], [0, 0, 0]], "float32")
+    y_score = np.array([[0.9, 0.1, 0.2], [0.1, 0.5, 0.9], [0.5, 0.3, 0.4], [0.4, 0.2, 0.8], [0.6, 0.4, 0.1]])
+    with pytest.warns(UserWarning, match=r"\['Cardiomegaly'\]"):
+        aucs = metrics.roc_auc_per_class(y_true, y_score, class_names=["Atelectasis", "Cardiomegaly", "Effusion"])
+    # class 0 known rows 0, 1, 3, 4: positives 0.9, 0.4 vs negatives 0.1, 0.6 -> 3 of 4 pairs ranked right.
+    assert aucs[0] == pytest.approx(0.75)
+    assert np.isnan(aucs[1])
+    assert aucs[2] == pytest.approx(roc_auc_score([1, 0, 1, 0], [0.2, 0.4, 0.8, 0.1]))
+    with pytest.warns(UserWarning):
+        assert metrics.macro_auc(y_true, y_score) == pytest.approx((aucs[0] + aucs[2]) / 2)
+    with pytest.raises(ValueError, match="num_classes"):
+        metrics.roc_auc_per_class(y_true[:, 0], y_score[:, 0])
