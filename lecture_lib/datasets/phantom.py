@@ -118,7 +118,6 @@ NIH_PREVALENCE: dict[str, float] = {
 CHRONIC_FINDINGS = frozenset({"Cardiomegaly", "Emphysema", "Fibrosis", "Hernia", "Pleural_Thickening"})
 """Findings drawn once per patient and kept in all of the patient's studies; the others are drawn per study."""
 
-_CHUNK_PIXELS = 1 << 19
 _RIGHT, _LEFT = 0, 1
 
 
@@ -151,9 +150,14 @@ def _chord(radius, distance):
     return 2.0 * np.sqrt(np.maximum(radius * radius - distance * distance, 0.0))
 
 
+def _clip(x, low, high):
+    """`np.clip` without its Python wrapper, which costs more than the arithmetic on small windows."""
+    return np.minimum(np.maximum(x, low), high)
+
+
 def _ramp(margin, depth):
     """Depth profile near a rounded surface: 0 at the edge, 1 deeper than `depth` mm (a circular cross-section)."""
-    z = np.clip(margin / depth, 0.0, 1.0)
+    z = _clip(margin / depth, 0.0, 1.0)
     return np.sqrt(z * (2.0 - z))
 
 
@@ -237,20 +241,6 @@ def _resolve_findings(findings, num_images: int) -> list[frozenset[str]] | None:
         titles = {PATHOLOGIES[code_of(name)] for name in row} - {PATHOLOGIES[NO_FINDING]}
         resolved.append(frozenset(titles))
     return resolved
-
-
-def _place(rng, p, side: int, radius: float, tries: int = 64, zone=(0.0, 1.0)):
-    """Draw a centre inside one lung, at least `radius` (plus a rim) from the lung border; None if it does not fit."""
-    cx, width = p["cx"], p["W_l" if side == _LEFT else "W_r"]
-    apex, dome = p["apex_l" if side == _LEFT else "apex_r"], p["dome_l" if side == _LEFT else "dome_r"]
-    q = rng.uniform(0.2, 1.0, tries) * width
-    v = apex + (zone[0] + (zone[1] - zone[0]) * rng.uniform(0, 1, tries)) * (dome + 30 - apex)
-    u = cx + q if side == _LEFT else cx - q
-    geo = _geometry(u, v, p)
-    ok = np.flatnonzero(geo["m_col"] > radius + 4.0)
-    if ok.size == 0:
-        return None
-    return float(u[ok[0]]), float(v[ok[0]])
 
 
 def _sample_study(rng: np.random.Generator, patient: dict, titles: frozenset[str]) -> dict:
@@ -382,6 +372,29 @@ def _sample_lesions(rng, p, titles):
             p["lesions"].append((title, spec))
 
 
+def _side(p, side: int) -> dict:
+    """The scalar parameters of one hemithorax; `sign` maps `q = sign * (u - cx)` (mm from the midline)."""
+    suffix = "_l" if side == _LEFT else "_r"
+    s = {name: float(p[name + suffix]) for name in ("W", "apex", "dome", "cp", "fluid")}
+    for name in ("ptx", "pt", "pt_v"):
+        s[name] = float(p.get(name + suffix, 0.0))
+    s["side"] = side
+    s["sign"] = 1.0 if side == _LEFT else -1.0
+    s["knob"] = float(p["knob"]) if side == _LEFT else 0.0
+    s["hilum_q"] = 60.0 if side == _LEFT else 54.0
+    return s
+
+
+def _diaphragm(q, s):
+    """Height `v` (mm) of a hemidiaphragm's upper surface at `q` mm from the midline: medial slope, dome, sulcus."""
+    q_dome = 0.5 * s["W"]
+    dd = q - q_dome
+    medial = 22.0 / (q_dome * q_dome)
+    lateral = s["cp"] / ((s["W"] - q_dome) ** 2)
+    curve = (lateral if dd > 0 else medial) if np.ndim(dd) == 0 else medial + (lateral - medial) * (dd > 0)
+    return s["dome"] + curve * dd * dd
+
+
 def _heart_geometry(p) -> dict:
     thorax = p["W_r"] + p["W_l"]
     half_width = 0.5 * p["ctr"] * thorax
@@ -389,10 +402,15 @@ def _heart_geometry(p) -> dict:
     cos, sin = math.cos(tilt), math.sin(tilt)
     major = half_width / math.sqrt(cos * cos + ratio * ratio * sin * sin)
     minor = ratio * major
-    # The widest points of a tilted ellipse: x = centre +- half_width, y = centre +- drop.
+    # The widest points of a tilted ellipse: x = centre +- half_width, y = centre -+ drop.
     drop = sin * cos * (major * major - minor * minor) / half_width
     center_x = p["cx"] + p["ctr"] * thorax / 6.0
-    center_y = p["dome_l"] - 6.0 - drop
+    x_right, x_left = center_x - half_width, center_x + half_width
+    # The heart rests on the diaphragm: its silhouette ends on the line joining the two cardiophrenic points, and
+    # both widest points stay above the diaphragm (a raised right dome lifts the heart).
+    floor_right = float(_diaphragm(p["cx"] - x_right, _side(p, _RIGHT)))
+    floor_left = float(_diaphragm(x_left - p["cx"], _side(p, _LEFT)))
+    center_y = min(p["dome_l"] - 6.0 - drop, floor_right - 4.0 + drop)
     return {
         "hx": center_x,
         "hy": center_y,
@@ -402,6 +420,9 @@ def _heart_geometry(p) -> dict:
         "sin": sin,
         "drop": drop,
         "half": half_width,
+        "floor_x": x_right,
+        "floor_y": floor_right,
+        "floor_slope": (floor_left - floor_right) / (x_left - x_right),
     }
 
 
@@ -409,67 +430,58 @@ def _heart_geometry(p) -> dict:
 # Geometry shared by the renderer, the masks and lesion placement.
 
 
-def _geometry(u, v, p) -> dict:
-    """Signed margins (mm, positive inside) of the lung fields at anatomical points `(u, v)`."""
-    left = u > p["cx"]
-    left_f = left.astype(u.dtype)
-
-    def side(name):
-        return p[name + "_r"] + (p[name + "_l"] - p[name + "_r"]) * left_f
-
-    q = np.abs(u - p["cx"])
-    width, apex, dome, cp = side("W"), side("apex"), side("dome"), side("cp")
+def _margins(q, v, u, p, s) -> dict:
+    """Signed margins (mm, positive inside) of one lung field at points `q` mm from the midline, height `v`."""
+    width, apex = s["W"], s["apex"]
+    m0 = p["M0"]
     widest = p["dome_r"] - 15.0
     q_apex = 0.45 * width
-    a = (q_apex - p["M0"]) + (width - 2.0 * q_apex + p["M0"]) * (q > q_apex)
-    b = widest - apex
-    dv = np.minimum(v - widest, 0.0) / b
+    a = (q_apex - m0) + (width - 2.0 * q_apex + m0) * (q > q_apex)
     dq = (q - q_apex) / a
+    dv = np.minimum(v - widest, 0.0) * (1.0 / (widest - apex))
     m_wall = (1.0 - np.sqrt(dq * dq + dv * dv)) * a
-    thickening = side("pt")
-    if np.any(thickening):
-        level = apex + side("pt_v") * (dome - apex)
-        m_wall = m_wall - thickening * np.exp(-(((v - level) / 45.0) ** 2))
-    q_dome = 0.5 * width
-    dd = q - q_dome
-    medial = 22.0 / (q_dome * q_dome)
-    curve = medial + (cp / ((width - q_dome) * (width - q_dome)) - medial) * (dd > 0)
-    m_dome = (dome + curve * dd * dd - v) * 0.85
-    knob = p["knob"] * np.exp(-(((v - p["carina"] + 12.0) / 16.0) ** 2))
-    m_med = q - p["M0"] - knob * left_f
+    if s["pt"]:
+        level = apex + s["pt_v"] * (s["dome"] - apex)
+        m_wall -= s["pt"] * np.exp(-(((v - level) / 45.0) ** 2))
+    m_dome = (_diaphragm(q, s) - v) * 0.85
+    m_med = q - m0
+    if s["knob"]:
+        m_med -= s["knob"] * np.exp(-(((v - p["carina"] + 12.0) / 16.0) ** 2))
     heart = p["heart"]
     du, dvh = u - heart["hx"], v - heart["hy"]
-    hu = (du * heart["cos"] + dvh * heart["sin"]) / heart["ha"]
-    hv = (dvh * heart["cos"] - du * heart["sin"]) / heart["hb"]
+    hu = (du * heart["cos"] + dvh * heart["sin"]) * (1.0 / heart["ha"])
+    hv = (dvh * heart["cos"] - du * heart["sin"]) * (1.0 / heart["hb"])
     rho = np.sqrt(hu * hu + hv * hv)
-    m_heart = (rho - 1.0) * heart["hb"]
-    m_hemi = np.minimum(np.minimum(m_wall, m_dome), np.minimum(m_med, m_heart))
-    frac = np.clip((q - p["M0"]) / (width - p["M0"]), 0.0, 1.0)
-    m_fluid = (side("fluid") - p["meniscus"] * frac * frac - v) * 0.85
-    m_air = np.minimum(m_hemi, m_fluid)
-    gap = side("ptx")
-    if np.any(gap):
-        lateral = np.clip((q - 0.25 * width) / (0.35 * width), 0.0, 1.0)
-        apical = np.clip((apex + 0.45 * b - v) / (0.3 * b), 0.0, 1.0)
-        m_col = np.minimum(m_air, m_wall - gap * np.maximum(lateral, apical))
-    else:
-        m_col = m_air
-    return {
-        "left": left,
-        "left_f": left_f,
-        "q": q,
-        "width": width,
-        "m_hemi": m_hemi,
-        "m_air": m_air,
-        "m_col": m_col,
-        "rho": rho,
-    }
+    m_hemi = np.minimum(np.minimum(m_wall, m_dome), np.minimum(m_med, (rho - 1.0) * heart["hb"]))
+    m_air = m_hemi
+    if s["fluid"] < 1e3:
+        frac = _clip((q - m0) / (width - m0), 0.0, 1.0)
+        m_air = np.minimum(m_hemi, (s["fluid"] - p["meniscus"] * frac * frac - v) * 0.85)
+    m_col = m_air
+    if s["ptx"]:
+        b = widest - apex
+        lateral = _clip((q - 0.25 * width) / (0.35 * width), 0.0, 1.0)
+        apical = _clip((apex + 0.45 * b - v) / (0.3 * b), 0.0, 1.0)
+        m_col = np.minimum(m_air, m_wall - s["ptx"] * np.maximum(lateral, apical))
+    return {"m_hemi": m_hemi, "m_air": m_air, "m_col": m_col, "rho": rho}
+
+
+def _place(rng, p, side: int, radius: float, tries: int = 64, zone=(0.0, 1.0)):
+    """Draw a centre inside one lung, at least `radius` (plus a rim) from the lung border; None if it does not fit."""
+    s = _side(p, side)
+    q = rng.uniform(0.2, 1.0, tries) * s["W"]
+    v = s["apex"] + (zone[0] + (zone[1] - zone[0]) * rng.uniform(0, 1, tries)) * (s["dome"] + 30 - s["apex"])
+    u = p["cx"] + s["sign"] * q
+    ok = np.flatnonzero(_margins(q, v, u, p, s)["m_col"] > radius + 4.0)
+    if ok.size == 0:
+        return None
+    return float(u[ok[0]]), float(v[ok[0]])
 
 
 def _segment_distance(u, v, x0, y0, x1, y1):
     """Distance from points `(u, v)` to the segment `(x0, y0)-(x1, y1)`."""
     ex, ey = x1 - x0, y1 - y0
-    t = np.clip(((u - x0) * ex + (v - y0) * ey) / (ex * ex + ey * ey), 0.0, 1.0)
+    t = _clip(((u - x0) * ex + (v - y0) * ey) * (1.0 / (ex * ex + ey * ey)), 0.0, 1.0)
     du, dv = u - x0 - t * ex, v - y0 - t * ey
     return np.sqrt(du * du + dv * dv)
 
@@ -477,188 +489,367 @@ def _segment_distance(u, v, x0, y0, x1, y1):
 def _rib_index(t, p):
     """Continuous rib number of a rib-aligned height `t`: rib `i` runs at `first + step*i + growth*i**2`."""
     step, growth = p["rib_step"], p["rib_growth"]
-    index = (np.sqrt(np.maximum(step * step + 4.0 * growth * (t - p["rib_first"]), 0.0)) - step) / (2.0 * growth)
-    nearest = np.clip(np.round(index), 0.0, 11.0)
+    index = (np.sqrt(np.maximum(step * step + 4.0 * growth * (t - p["rib_first"]), 0.0)) - step) * (0.5 / growth)
+    nearest = _clip(np.round(index), 0.0, 11.0)
     center = p["rib_first"] + step * nearest + growth * nearest * nearest
-    return index, nearest, center, step + 2.0 * growth * nearest
+    return index, center, step + 2.0 * growth * nearest
 
 
-def _bones(u, v, geo, p):
-    """Bone thickness (mm) of ribs and clavicles, the part that the bone-free twin leaves out."""
-    q, width = geo["q"], geo["width"]
+def _rib_height(index, p):
+    """Rib-aligned height `t` (mm) of rib number `index`, the inverse of `_rib_index`."""
+    return p["rib_first"] + p["rib_step"] * index + p["rib_growth"] * index * index
+
+
+def _add_bones(frame, p, s, bones):
+    """Add one side's rib and clavicle thickness (mm) to `bones`, each inside its own window."""
+    cx, width, sign = p["cx"], s["W"], s["sign"]
+
+    def window(q0, q1, v0, v1):
+        u0, u1 = sorted((cx + sign * q0, cx + sign * q1))
+        return frame.window(u0, u1, v0, v1)
+
     # Posterior arcs rise briefly from the spine, then curve down toward the lateral chest wall.
     k = (p["rib_drop"] + p["rib_rise"] * width) / (width * width)
-    slope = 2.0 * k * q - p["rib_rise"]
-    index, nearest, center, spacing = _rib_index(v - (k * q - p["rib_rise"]) * q, p)
-    distance = (v - (k * q - p["rib_rise"]) * q - center) / np.sqrt(1.0 + slope * slope)
-    radius = 0.31 * spacing
-    posterior = _chord(radius, distance) - 0.6 * _chord(0.62 * radius, distance)
-    posterior *= np.clip((width + 7.0 - q) / 7.0, 0.0, 1.0) * np.clip((q - 14.0) / 5.0, 0.0, 1.0)
-    posterior *= (index > -0.5) & (index < 11.5)
+    lowest = -(p["rib_rise"] ** 2) / (4.0 * k)
+    win = window(14.0, width + 7.0, _rib_height(-0.5, p) + lowest - 12.0, _rib_height(11.5, p) + p["rib_drop"] + 12.0)
+    if win is not None:
+        q, v = (frame.u[win] - cx) * sign, frame.v[win]
+        arc = (k * q - p["rib_rise"]) * q
+        slope = 2.0 * k * q - p["rib_rise"]
+        index, center, spacing = _rib_index(v - arc, p)
+        distance = (v - arc - center) / np.sqrt(1.0 + slope * slope)
+        radius = 0.31 * spacing
+        posterior = _chord(radius, distance) - 0.6 * _chord(0.62 * radius, distance)
+        posterior *= _clip((width + 7.0 - q) * (1.0 / 7.0), 0.0, 1.0) * _clip((q - 14.0) * 0.2, 0.0, 1.0)
+        posterior *= (index > -0.5) & (index < 11.5)
+        bones[win] += posterior
     # Anterior arcs start at the lateral end of the same rib and slope down medially; fainter, thinner bone.
-    lateral = width - q
-    h = p["rib_drop"] + p["ant_slope"] * lateral + 0.0012 * lateral * lateral
-    index, nearest, center, spacing = _rib_index(v - h, p)
-    slope = p["ant_slope"] + 0.0024 * lateral
-    distance = (v - h - center) / np.sqrt(1.0 + slope * slope)
-    radius = 0.34 * spacing
-    anterior = 0.3 * (_chord(radius, distance) - 0.5 * _chord(0.6 * radius, distance))
-    anterior *= np.clip((q - 0.32 * width) / 12.0, 0.0, 1.0) * np.clip((width + 3.0 - q) / 6.0, 0.0, 1.0)
-    anterior *= (index > -0.5) & (index < 9.5)
+    reach = 0.68 * width
+    high = p["rib_drop"] - 3.0 * p["ant_slope"]
+    low = p["rib_drop"] + p["ant_slope"] * reach + 0.0012 * reach * reach
+    win = window(0.32 * width, width + 3.0, _rib_height(-0.5, p) + high - 12.0, _rib_height(9.5, p) + low + 12.0)
+    if win is not None:
+        q, v = (frame.u[win] - cx) * sign, frame.v[win]
+        lateral = width - q
+        h = p["rib_drop"] + p["ant_slope"] * lateral + 0.0012 * lateral * lateral
+        index, center, spacing = _rib_index(v - h, p)
+        slope = p["ant_slope"] + 0.0024 * lateral
+        distance = (v - h - center) / np.sqrt(1.0 + slope * slope)
+        radius = 0.34 * spacing
+        anterior = 0.3 * (_chord(radius, distance) - 0.5 * _chord(0.6 * radius, distance))
+        anterior *= _clip((q - 0.32 * width) * (1.0 / 12.0), 0.0, 1.0) * _clip((width + 3.0 - q) / 6.0, 0.0, 1.0)
+        anterior *= (index > -0.5) & (index < 9.5)
+        bones[win] += anterior
     # Clavicles: S-shaped, from the sternal end near the spine to the acromion, crossing the apices.
-    f = np.clip((q - 18.0) / 150.0, 0.0, 1.0)
-    y = p["clav_med"] + (p["clav_lat"] - p["clav_med"]) * f + 6.0 * np.sin(2.0 * np.pi * f)
-    clavicle = (_chord(8.0, v - y) - 0.45 * _chord(5.0, v - y)) * np.clip((q - 16.0) / 6.0, 0.0, 1.0)
-    clavicle *= np.clip((172.0 - q) / 8.0, 0.0, 1.0)
-    return posterior + anterior + clavicle
+    top, bottom = sorted((p["clav_med"], p["clav_lat"]))
+    win = window(16.0, 172.0, top - 16.0, bottom + 16.0)
+    if win is not None:
+        q, v = (frame.u[win] - cx) * sign, frame.v[win]
+        f = _clip((q - 18.0) * (1.0 / 150.0), 0.0, 1.0)
+        y = v - (p["clav_med"] + (p["clav_lat"] - p["clav_med"]) * f + 6.0 * np.sin((2.0 * np.pi) * f))
+        clavicle = (_chord(8.0, y) - 0.45 * _chord(5.0, y)) * _clip((q - 16.0) * (1.0 / 6.0), 0.0, 1.0)
+        clavicle *= _clip((172.0 - q) * 0.125, 0.0, 1.0)
+        bones[win] += clavicle
 
 
-def _render_anatomy(u, v, p):
-    """Projection `P` (without ribs and clavicles), bone thickness and the geometry, for a chunk of images."""
-    geo = _geometry(u, v, p)
-    q = geo["q"]
+class _Frame:
+    """The pixel grid of one image in anatomical mm, and the pixel windows that hold anatomical rectangles."""
+
+    def __init__(self, p, image_size):
+        self.size = image_size
+        self.spacing = FIELD_OF_VIEW_MM / image_size
+        self.center = FIELD_OF_VIEW_MM / 2
+        self.cos, self.sin = math.cos(p["rotation"]), math.sin(p["rotation"])
+        self.shift = (float(p["shift_x"]), float(p["shift_y"]))
+        grid = (np.arange(image_size, dtype=np.float32) + 0.5) * np.float32(self.spacing) - np.float32(self.center)
+        a, b = grid - np.float32(self.shift[0]), grid - np.float32(self.shift[1])
+        self.u = (self.center + self.cos * a)[None, :] - (self.sin * b)[:, None]
+        self.v = (self.center + self.sin * a)[None, :] + (self.cos * b)[:, None]
+
+    def window(self, u0, u1, v0, v1):
+        """Row and column slices of the pixels whose centres may fall in `[u0, u1] x [v0, v1]` mm; None if none."""
+        c, cos, sin, spacing = self.center, self.cos, self.sin, self.spacing
+        du0, du1, dv0, dv1 = u0 - c, u1 - c, v0 - c, v1 - c
+        # Pixel coordinates are a rotation of anatomical ones; cos > 0, so only the sine term needs both corners.
+        col0 = (cos * du0 + min(sin * dv0, sin * dv1) + c + self.shift[0]) / spacing
+        col1 = (cos * du1 + max(sin * dv0, sin * dv1) + c + self.shift[0]) / spacing
+        row0 = (cos * dv0 - max(sin * du0, sin * du1) + c + self.shift[1]) / spacing
+        row1 = (cos * dv1 - min(sin * du0, sin * du1) + c + self.shift[1]) / spacing
+        r0, r1 = max(0, int(math.floor(row0)) - 1), min(self.size, int(math.ceil(row1)) + 1)
+        c0, c1 = max(0, int(math.floor(col0)) - 1), min(self.size, int(math.ceil(col1)) + 1)
+        if r0 >= r1 or c0 >= c1:
+            return None
+        return slice(r0, r1), slice(c0, c1)
+
+
+def _body(frame, p):
+    """Soft-tissue thickness (mm) along the beam through neck, shoulders, chest wall and abdomen, `(H, W)`."""
+    q = np.abs(frame.u - p["cx"])
     apex = 0.5 * (p["apex_r"] + p["apex_l"])
-    shoulders = np.clip((v - apex + 55.0) / 60.0, 0.0, 1.0)
+    shoulders = _clip((frame.v - apex + 55.0) * (1.0 / 60.0), 0.0, 1.0)
     shoulders = shoulders * shoulders * (3.0 - 2.0 * shoulders)
     half = 64.0 + (0.5 * (p["W_r"] + p["W_l"]) + p["body_extra"] - 64.0) * shoulders
-    body = 2.0 * p["body_depth"] * (0.55 + 0.45 * shoulders) * np.sqrt(np.maximum(1.0 - (q / half) ** 2, 0.0))
-    air_fraction = 0.72
-    ramp_air, ramp_col = _ramp(geo["m_air"], 14.0), _ramp(geo["m_col"], 14.0)
-    projection = MU_SOFT * body * (1.0 - air_fraction * ramp_air) + p["mu_lung"] * air_fraction * body * ramp_col
-    # Lung markings: vessels fanning out of each hilum, thinning toward the periphery.
+    ratio = q / half
+    return (2.0 * p["body_depth"]) * (0.55 + 0.45 * shoulders) * np.sqrt(np.maximum(1.0 - ratio * ratio, 0.0))
+
+
+def _render_sides(frame, p, body, projection, bones, masks, channel):
+    """Add both lungs (air, vessels, hila), ribs and clavicles; fill anatomy masks; return each lung's window."""
+    cx, u, v = p["cx"], frame.u, frame.v
     hilum_v = p["carina"] + 28.0
-    dq, dv = q - 54.0 - 6.0 * geo["left_f"], v - hilum_v
-    r = np.sqrt(dq * dq + dv * dv)
-    angle = np.arctan2(dv, dq)
-    c1 = np.cos(9.0 * angle + 0.4 * np.sin(r / 17.0 + p["mark_phase"]))
-    c2 = np.cos(15.0 * angle + 0.6 * np.sin(r / 11.0 + p["mark_phase2"]))
-    c1, c2 = c1 * c1, c2 * c2
-    c1, c2 = c1 * c1, c2 * c2
-    vessels = (6.0 * c1 * c1 + 3.5 * c2 * c2 * np.clip(r / 45.0, 0.0, 1.0)) * np.exp(-r / 95.0)
-    projection += MU_SOFT * p["markings"] * vessels * ramp_col
-    projection += MU_SOFT * 26.0 * np.exp(-(dq * dq + dv * dv) / (2.0 * 15.0 * 15.0))
-    # Trachea and main bronchi: an air column down the midline, splitting at the carina.
-    du = u - p["cx"]
-    trachea = _chord(8.5, du) * (v < p["carina"])
-    right = _chord(6.5, _segment_distance(u, v, p["cx"], p["carina"], p["cx"] - 24.0, p["carina"] + 26.0))
-    left_b = _chord(6.0, _segment_distance(u, v, p["cx"], p["carina"], p["cx"] + 32.0, p["carina"] + 22.0))
-    projection -= 0.85 * MU_SOFT * np.maximum(np.maximum(trachea, right), left_b)
-    # Spine: vertebral bodies behind the mediastinum, with fainter discs between them.
-    discs = 0.82 + 0.18 * np.cos(2.0 * np.pi * (v - p["rib_first"]) / (1.25 * p["rib_step"]))
-    projection += (MU_BONE - MU_SOFT) * 0.35 * _chord(19.0, du) * discs
-    # Gastric air bubble under the left dome.
-    bu, bv = (u - p["cx"] - 0.5 * p["W_l"]) / 30.0, (v - p["dome_l"] - 24.0) / 16.0
-    projection -= 0.7 * MU_SOFT * 16.0 * np.sqrt(np.maximum(1.0 - bu * bu - bv * bv, 0.0)) * 2.0
-    bones = _bones(u, v, geo, p)
-    return projection, bones, geo, body, ramp_col
+    sides = []
+    lung_ramp = np.zeros_like(u)
+    for side in (_RIGHT, _LEFT):
+        s = _side(p, side)
+        sign = s["sign"]
+        _add_bones(frame, p, s, bones)
+        # The hilum: pulmonary arteries and veins, a soft-tissue density where they enter the lung.
+        hilum_u = cx + sign * s["hilum_q"]
+        win = frame.window(hilum_u - 50.0, hilum_u + 50.0, hilum_v - 50.0, hilum_v + 50.0)
+        if win is not None:
+            du, dv = u[win] - hilum_u, v[win] - hilum_v
+            projection[win] += (MU_SOFT * 26.0) * np.exp((du * du + dv * dv) * (-1.0 / (2.0 * 15.0 * 15.0)))
+        # Every lung quantity is zero outside the lung field, which lies inside this window.
+        q0, q1 = p["M0"] - 1.0, s["W"] + 1.0
+        u0, u1 = sorted((cx + sign * q0, cx + sign * q1))
+        win = frame.window(u0, u1, s["apex"] - 1.0, s["dome"] + max(s["cp"], 22.0) + 2.0)
+        if win is None:
+            continue
+        uw, vw = u[win], v[win]
+        q = (uw - cx) * sign
+        geo = _margins(q, vw, uw, p, s)
+        ramp_air, ramp_col = _ramp(geo["m_air"], 14.0), _ramp(geo["m_col"], 14.0)
+        local = (p["mu_lung"] * ramp_col - MU_SOFT * ramp_air) * (body[win] * 0.72)
+        # Lung markings: vessels fanning out of each hilum, thinning toward the periphery.
+        dq, dv = q - s["hilum_q"], vw - hilum_v
+        r = np.sqrt(dq * dq + dv * dv)
+        angle = np.arctan2(dv, dq)
+        c1 = np.cos(9.0 * angle + 0.4 * np.sin(r * (1.0 / 17.0) + p["mark_phase"]))
+        c2 = np.cos(15.0 * angle + 0.6 * np.sin(r * (1.0 / 11.0) + p["mark_phase2"]))
+        c1 *= c1
+        c1 *= c1
+        c2 *= c2
+        c2 *= c2
+        vessels = (6.0 * c1 * c1 + 3.5 * c2 * c2 * _clip(r * (1.0 / 45.0), 0.0, 1.0)) * np.exp(r * (-1.0 / 95.0))
+        local += (MU_SOFT * p["markings"]) * vessels * ramp_col
+        projection[win] += local
+        np.maximum(lung_ramp[win], ramp_col, out=lung_ramp[win])
+        regions = {
+            ("left_lung" if side == _LEFT else "right_lung"): geo["m_air"] > 0,
+            "pneumothorax": (geo["m_air"] > 0) & (geo["m_col"] <= 0),
+            "effusion": (geo["m_hemi"] > 0) & (geo["m_air"] <= 0),
+        }
+        for name, region in regions.items():
+            if name in channel:
+                masks[win + (channel[name],)] |= region
+        sides.append((s, win))
+    if "heart" in channel:
+        heart = p["heart"]
+        win = frame.window(
+            heart["hx"] - heart["ha"], heart["hx"] + heart["ha"], heart["hy"] - heart["ha"], heart["hy"] + heart["ha"]
+        )
+        if win is not None:
+            du, dv = u[win] - heart["hx"], v[win] - heart["hy"]
+            hu = (du * heart["cos"] + dv * heart["sin"]) * (1.0 / heart["ha"])
+            hv = (dv * heart["cos"] - du * heart["sin"]) * (1.0 / heart["hb"])
+            floor = heart["floor_y"] + heart["floor_slope"] * (du + (heart["hx"] - heart["floor_x"]))
+            masks[win + (channel["heart"],)] = (hu * hu + hv * hv <= 1.0) & (v[win] <= floor)
+    return sides, lung_ramp
+
+
+def _render_midline(frame, p, projection):
+    """Add the trachea and main bronchi (air), the spine (bone behind the mediastinum) and the gastric bubble."""
+    cx, carina = p["cx"], p["carina"]
+    win = frame.window(cx - 36.0, cx + 44.0, 0.0, carina + 36.0)
+    if win is not None:
+        u, v = frame.u[win], frame.v[win]
+        trachea = _chord(8.5, u - cx) * (v < carina)
+        right = _chord(6.5, _segment_distance(u, v, cx, carina, cx - 24.0, carina + 26.0))
+        left = _chord(6.0, _segment_distance(u, v, cx, carina, cx + 32.0, carina + 22.0))
+        projection[win] -= (0.85 * MU_SOFT) * np.maximum(np.maximum(trachea, right), left)
+    win = frame.window(cx - 20.0, cx + 20.0, -50.0, FIELD_OF_VIEW_MM + 50.0)
+    if win is not None:
+        u, v = frame.u[win], frame.v[win]
+        discs = 0.82 + 0.18 * np.cos((v - p["rib_first"]) * (2.0 * np.pi / (1.25 * p["rib_step"])))
+        projection[win] += ((MU_BONE - MU_SOFT) * 0.35) * _chord(19.0, u - cx) * discs
+    bu, bv = cx + 0.5 * p["W_l"], p["dome_l"] + 24.0
+    win = frame.window(bu - 31.0, bu + 31.0, bv - 17.0, bv + 17.0)
+    if win is not None:
+        du, dv = (frame.u[win] - bu) * (1.0 / 30.0), (frame.v[win] - bv) * (1.0 / 16.0)
+        projection[win] -= (0.7 * MU_SOFT * 32.0) * np.sqrt(np.maximum(1.0 - du * du - dv * dv, 0.0))
 
 
 def _airspace(opacity, body, ramp_col, p, strength):
     """Projection added when a fraction `opacity` of the aerated lung fills with fluid or cells."""
-    return (MU_SOFT - p["mu_lung"]) * 0.72 * body * ramp_col * opacity * strength
+    return ((MU_SOFT - p["mu_lung"]) * 0.72 * strength) * body * ramp_col * opacity
 
 
-def _render_findings(u, v, geo, body, ramp_col, p):
-    """Projection of one image's findings plus each box lesion's own mask, `[(title, mask), ...]`."""
-    extra = np.zeros_like(u)
-    lung = geo["m_col"] > 0
-    lesions = []
-    q, left = geo["q"], geo["left"]
-    hilum_v = p["carina"] + 28.0
+def _render_opacities(frame, p, body, lung_ramp, sides, projection):
+    """Add the diffuse findings (edema, infiltration, fibrosis, atelectasis, hernia) to `projection`."""
+    cx, hilum_v = p["cx"], p["carina"] + 28.0
     for kind, spec in p["opacities"]:
-        if kind == "edema":
-            dq = q - np.where(left, 60.0, 54.0)
-            haze = spec["strength"] * np.exp(-(dq * dq + (v - hilum_v) ** 2) / (2.0 * 48.0**2))
-            dome = np.where(left, p["dome_l"], p["dome_r"])
-            kerley = np.cos(np.pi * v / 5.0) ** 16 * np.clip((q - geo["width"] + 26.0) / 8.0, 0.0, 1.0)
-            kerley *= np.clip((v - dome + 70.0) / 20.0, 0.0, 1.0)
-            extra += _airspace(haze, body, ramp_col, p, 0.6) + MU_SOFT * 14.0 * kerley * lung
-        elif kind == "infiltration":
-            blobs = np.zeros_like(u)
+        if kind == "infiltration":
+            blobs = np.zeros_like(body)
             for signed_q, t, size in zip(spec["q"], spec["t"], spec["size"], strict=True):
-                side = "_l" if signed_q > 0 else "_r"
-                cu = p["cx"] + signed_q * p["W" + side]
-                cv = p["apex" + side] + t * (p["dome" + side] - p["apex" + side])
-                blobs += np.exp(-((u - cu) ** 2 + (v - cv) ** 2) / (2.0 * size * size))
-            extra += _airspace(np.minimum(blobs, 1.0), body, ramp_col, p, 0.35)
-        elif kind == "fibrosis":
-            p1, p2 = 0.8 * u + 0.6 * v, 0.8 * v - 0.6 * u
-            period = spec["period"]
-            net = np.abs(np.cos(np.pi * p1 / period + 0.9 * np.sin(p2 / 13.0 + spec["phase"]))) ** 8
-            net += np.abs(np.cos(np.pi * p2 / period + 0.9 * np.sin(p1 / 17.0))) ** 8
-            apex = np.where(left, p["apex_l"], p["apex_r"])
-            dome = np.where(left, p["dome_l"], p["dome_r"])
-            zone = np.clip((v - apex - 0.4 * (dome - apex)) / 60.0, 0.0, 1.0) * np.clip(q / geo["width"], 0.3, 1.0)
-            extra += MU_SOFT * 9.0 * net * zone * ramp_col + _airspace(0.25 * zone, body, ramp_col, p, 1.0)
-        elif kind == "atelectasis":
-            side = spec["side"]
-            suffix = "_l" if side == _LEFT else "_r"
-            mine = left if side == _LEFT else ~left
-            line = p["apex" + suffix] + spec["level"] * (p["dome" + suffix] - p["apex" + suffix])
-            line = line + spec["tilt"] * (q - 0.5 * geo["width"])
-            band = np.exp(-(((v - line) / 3.5) ** 2)) * np.clip((q - 0.3 * geo["width"]) / 10.0, 0.0, 1.0)
-            below = np.clip((v - line) / 15.0, 0.0, 1.0)
-            extra += (MU_SOFT * 10.0 * band * ramp_col + _airspace(0.35 * below, body, ramp_col, p, 1.0)) * mine
-        elif kind == "hernia":
-            cv = p["dome_l"] - spec["level"] * spec["ry"] - 8.0
-            hu, hv = (u - p["cx"] - 14.0) / spec["rx"], (v - cv) / spec["ry"]
-            inside = np.sqrt(np.maximum(1.0 - hu * hu - hv * hv, 0.0)) * 2.0 * spec["ry"]
-            fluid = v > cv + 0.15 * spec["ry"]
-            extra += np.where(fluid, 0.45, -0.75) * MU_SOFT * inside
+                s = _side(p, _LEFT if signed_q > 0 else _RIGHT)
+                cu = cx + signed_q * s["W"]
+                cv = s["apex"] + t * (s["dome"] - s["apex"])
+                win = frame.window(cu - 3.5 * size, cu + 3.5 * size, cv - 3.5 * size, cv + 3.5 * size)
+                if win is not None:
+                    du, dv = frame.u[win] - cu, frame.v[win] - cv
+                    blobs[win] += np.exp((du * du + dv * dv) * (-0.5 / (size * size)))
+            projection += _airspace(np.minimum(blobs, 1.0), body, lung_ramp, p, 0.35)
+            continue
+        if kind == "hernia":
+            cu, cv = cx + 14.0, p["dome_l"] - spec["level"] * spec["ry"] - 8.0
+            win = frame.window(cu - spec["rx"], cu + spec["rx"], cv - spec["ry"], cv + spec["ry"])
+            if win is not None:
+                hu, hv = (frame.u[win] - cu) / spec["rx"], (frame.v[win] - cv) / spec["ry"]
+                inside = np.sqrt(np.maximum(1.0 - hu * hu - hv * hv, 0.0)) * (2.0 * spec["ry"])
+                fluid = (hv > 0.15).astype(np.float32)
+                projection[win] += (MU_SOFT * (-0.75 + 1.2 * fluid)) * inside
+            continue
+        for s, win in sides:
+            u, v = frame.u[win], frame.v[win]
+            q = (u - cx) * s["sign"]
+            ramp, thick = lung_ramp[win], body[win]
+            if kind == "edema":
+                dq = q - s["hilum_q"]
+                haze = spec["strength"] * np.exp((dq * dq + (v - hilum_v) ** 2) * (-0.5 / 48.0**2))
+                kerley = np.cos(v * (np.pi / 5.0)) ** 16 * _clip((q - s["W"] + 26.0) / 8.0, 0.0, 1.0)
+                kerley *= _clip((v - s["dome"] + 70.0) / 20.0, 0.0, 1.0)
+                projection[win] += _airspace(haze, thick, ramp, p, 0.6) + (MU_SOFT * 14.0) * kerley * (ramp > 0)
+            elif kind == "fibrosis":
+                p1, p2 = 0.8 * u + 0.6 * v, 0.8 * v - 0.6 * u
+                period = spec["period"]
+                net = np.abs(np.cos(np.pi * p1 / period + 0.9 * np.sin(p2 / 13.0 + spec["phase"]))) ** 8
+                net += np.abs(np.cos(np.pi * p2 / period + 0.9 * np.sin(p1 / 17.0))) ** 8
+                apex, dome = s["apex"], s["dome"]
+                zone = _clip((v - apex - 0.4 * (dome - apex)) / 60.0, 0.0, 1.0) * _clip(q / s["W"], 0.3, 1.0)
+                projection[win] += (MU_SOFT * 9.0) * net * zone * ramp + _airspace(0.25 * zone, thick, ramp, p, 1.0)
+            elif kind == "atelectasis" and spec["side"] == s["side"]:
+                line = s["apex"] + spec["level"] * (s["dome"] - s["apex"]) + spec["tilt"] * (q - 0.5 * s["W"])
+                band = np.exp(-(((v - line) / 3.5) ** 2)) * _clip((q - 0.3 * s["W"]) / 10.0, 0.0, 1.0)
+                below = _clip((v - line) / 15.0, 0.0, 1.0)
+                projection[win] += (MU_SOFT * 10.0) * band * ramp + _airspace(0.35 * below, thick, ramp, p, 1.0)
+
+
+def _lesion_window(frame, title, spec):
+    cu, cv = spec["center"]
+    if title in ("Nodule", "Mass"):
+        reach = spec["radius"] * (1.0 + float(np.sum(spec["lobes"]))) + 2.0
+    elif title == "Pneumonia":
+        reach = float(np.abs(spec["offsets"]).max() + 3.0 * spec["sizes"].max())
+    else:
+        reach = max(spec["radii"]) + 2.0
+    return frame.window(cu - reach, cu + reach, cv - reach, cv + reach)
+
+
+def _render_lesions(frame, p, body, lung_ramp, projection):
+    """Add the box lesions to `projection`; return each one's title, pixel window and own mask."""
+    lesions = []
     for title, spec in p["lesions"]:
+        win = _lesion_window(frame, title, spec)
+        if win is None:
+            continue
+        u, v = frame.u[win], frame.v[win]
+        ramp, thick = lung_ramp[win], body[win]
         cu, cv = spec["center"]
         du, dv = u - cu, v - cv
         if title in ("Nodule", "Mass"):
             angle = np.arctan2(dv, du)
-            radius = spec["radius"] * (
-                1.0
-                + sum(
-                    a * np.sin((k + 2) * angle + ph)
-                    for k, (a, ph) in enumerate(zip(spec["lobes"], spec["phase"], strict=True))
-                )
-            )
+            radius = spec["radius"]
+            for k, (amplitude, phase) in enumerate(zip(spec["lobes"], spec["phase"], strict=True)):
+                radius = radius + (spec["radius"] * amplitude) * np.sin((k + 2) * angle + phase)
             distance = np.sqrt(du * du + dv * dv)
             density = 1.6 if title == "Nodule" else 1.1
-            extra += (MU_SOFT - p["mu_lung"]) * density * _chord(radius, distance)
-            lesions.append((title, distance < radius))
-        elif title == "Pneumonia":
-            blobs = np.zeros_like(u)
-            for (ou, ov), size in zip(spec["offsets"], spec["sizes"], strict=True):
-                blobs += np.exp(-((du - ou) ** 2 + (dv - ov) ** 2) / (2.0 * size * size))
-            patchy = np.clip(1.5 * blobs - 0.25, 0.0, 1.0) * (0.8 + 0.2 * np.cos(u / 4.1) * np.cos(v / 3.3))
-            patchy *= lung * (left if spec["side"] == _LEFT else ~left)
-            extra += _airspace(patchy, body, ramp_col, p, 0.7)
-            lesions.append((title, patchy > 0.3))
+            projection[win] += ((MU_SOFT - p["mu_lung"]) * density) * _chord(radius, distance)
+            region = distance < radius
         else:
-            ra, rb = spec["radii"]
-            ellipse = 1.0 - np.sqrt((du / ra) ** 2 + (dv / rb) ** 2)
-            dense = np.clip(4.0 * ellipse, 0.0, 1.0)
-            fissure = cv + (0.45 * rb if spec["upper"] else -0.45 * rb) + spec["fissure"] * du
-            dense *= (v < fissure) if spec["upper"] else (v > fissure)
-            dense *= lung * (left if spec["side"] == _LEFT else ~left)
-            dq = q - np.where(left, 60.0, 54.0)
-            bronchi = np.cos(11.0 * np.arctan2(v - hilum_v, dq) + spec["phase"]) ** 2
-            bronchi = bronchi**8 * np.clip(ellipse * 3.0, 0.0, 1.0)
-            extra += _airspace(dense * (1.0 - 0.55 * bronchi), body, ramp_col, p, 0.9)
-            lesions.append((title, dense > 0.5))
-    return extra, lesions
+            side = _LEFT if spec["side"] == _LEFT else _RIGHT
+            mine = (u > p["cx"]) if side == _LEFT else (u <= p["cx"])
+            lung = (ramp > 0) & mine
+            if title == "Pneumonia":
+                blobs = np.zeros_like(u)
+                for (ou, ov), size in zip(spec["offsets"], spec["sizes"], strict=True):
+                    eu, ev = du - ou, dv - ov
+                    blobs += np.exp((eu * eu + ev * ev) * (-0.5 / (size * size)))
+                patchy = _clip(1.5 * blobs - 0.25, 0.0, 1.0) * (0.8 + 0.2 * np.cos(u / 4.1) * np.cos(v / 3.3))
+                patchy *= lung
+                projection[win] += _airspace(patchy, thick, ramp, p, 0.7)
+                region = patchy > 0.3
+            else:
+                ra, rb = spec["radii"]
+                ellipse = 1.0 - np.sqrt((du / ra) ** 2 + (dv / rb) ** 2)
+                dense = _clip(4.0 * ellipse, 0.0, 1.0)
+                fissure = cv + (0.45 * rb if spec["upper"] else -0.45 * rb) + spec["fissure"] * du
+                dense *= (v < fissure) if spec["upper"] else (v > fissure)
+                dense *= lung
+                s = _side(p, side)
+                dq = (u - p["cx"]) * s["sign"] - s["hilum_q"]
+                bronchi = np.cos(11.0 * np.arctan2(v - p["carina"] - 28.0, dq) + spec["phase"]) ** 2
+                bronchi = bronchi**8 * _clip(ellipse * 3.0, 0.0, 1.0)
+                projection[win] += _airspace(dense * (1.0 - 0.55 * bronchi), thick, ramp, p, 0.9)
+                region = dense > 0.5
+        lesions.append((title, win, region))
+    return lesions
 
 
-def _blur(images, sigma):
-    """Separable Gaussian blur along the last two axes (edges replicated); `sigma` in pixels."""
-    radius = max(1, int(math.ceil(2.5 * sigma)))
-    taps = np.exp(-0.5 * (np.arange(-radius, radius + 1) / max(sigma, 1e-3)) ** 2).astype(np.float32)
+def _blur(image, sigma):
+    """Separable Gaussian blur of a `(H, W)` image, edges replicated; `sigma` in pixels, taps cut at 1/1000."""
+    radius = int(sigma * math.sqrt(2.0 * math.log(1000.0)))
+    if radius == 0:
+        return image
+    taps = np.exp(-0.5 * (np.arange(-radius, radius + 1) / sigma) ** 2)
     taps /= taps.sum()
-    for axis in (-1, -2):
-        pad = [(0, 0)] * images.ndim
-        pad[axis] = (radius, radius)
-        padded = np.pad(images, pad, mode="edge")
-        length = images.shape[axis]
-        out = taps[0] * np.take(padded, np.arange(0, length), axis=axis)
-        for k in range(1, taps.size):
-            out += taps[k] * np.take(padded, np.arange(k, k + length), axis=axis)
-        images = out
-    return images
+    for axis in (1, 0):
+        source = image if axis == 1 else image.T
+        out = source * np.float32(taps[radius])
+        for k in range(1, radius + 1):
+            weight = np.float32(taps[radius + k])
+            out[:, k:] += weight * source[:, :-k]
+            out[:, :k] += weight * source[:, :1]
+            out[:, :-k] += weight * source[:, k:]
+            out[:, -k:] += weight * source[:, -1:]
+        image = out if axis == 1 else out.T
+    return image
+
+
+def _render_image(p, image_size, noise_seed, channel):
+    """Render one study: image and bone-free twin `(H, W)` in [0, 1], masks `(H, W, M)`, boxes, box titles."""
+    frame = _Frame(p, image_size)
+    body = _body(frame, p)
+    projection = MU_SOFT * body
+    bones = np.zeros_like(body)
+    masks = np.zeros((image_size, image_size, len(channel)), dtype=np.uint8)
+    sides, lung_ramp = _render_sides(frame, p, body, projection, bones, masks, channel)
+    _render_midline(frame, p, projection)
+    _render_opacities(frame, p, body, lung_ramp, sides, projection)
+    boxes = []
+    for title, (rows, cols), region in _render_lesions(frame, p, body, lung_ramp, projection):
+        hit_rows, hit_cols = np.nonzero(region)
+        if hit_rows.size == 0:
+            continue
+        r0, c0 = rows.start, cols.start
+        boxes.append(
+            (c0 + hit_cols.min(), r0 + hit_rows.min(), c0 + hit_cols.max() + 1.0, r0 + hit_rows.max() + 1.0, title)
+        )
+        name = title.lower()
+        if name in channel:
+            masks[rows, cols, channel[name]] |= region
+    # Quantum noise: N = N0 exp(-P) photons per pixel, so log(N0 / N) has standard deviation exp(P / 2) / sqrt(N0).
+    noise = np.random.default_rng(noise_seed).standard_normal((image_size, image_size), np.float32)
+    photons = p["photons"] * frame.spacing * frame.spacing
+    noise *= np.exp(0.5 * np.maximum(projection, 0.0))
+    projection += noise * (1.0 / math.sqrt(photons))
+    sigma = 0.75 / frame.spacing
+    bone_free = _blur(projection, sigma)
+    bones *= MU_BONE - MU_SOFT
+    image = bone_free + _blur(bones, sigma)
+    scale = 1.0 / p["window_width"]
+    image = 0.5 + 0.5 * np.tanh((image - p["window_center"]) * scale)
+    bone_free = 0.5 + 0.5 * np.tanh((bone_free - p["window_center"]) * scale)
+    return image, bone_free, masks, boxes
 
 
 def _landmarks(p, spacing):
@@ -686,68 +877,6 @@ def _landmarks(p, spacing):
     x = c + p["shift_x"] + cos * du + sin * dv
     y = c + p["shift_y"] - sin * du + cos * dv
     return (np.stack([x, y], axis=1) / spacing).astype(np.float32)
-
-
-def _render_chunk(params, image_size, noise_seeds, mask_names):
-    spacing = FIELD_OF_VIEW_MM / image_size
-    scalar_keys = [
-        k for k, value in params[0].items() if isinstance(value, float | int) and not isinstance(value, bool)
-    ]
-    p = {k: np.array([item[k] for item in params], dtype=np.float32)[:, None, None] for k in scalar_keys}
-    p["heart"] = {
-        k: np.array([item["heart"][k] for item in params], dtype=np.float32)[:, None, None] for k in params[0]["heart"]
-    }
-    grid = (np.arange(image_size, dtype=np.float32) + 0.5) * np.float32(spacing)
-    c = np.float32(FIELD_OF_VIEW_MM / 2)
-    cos, sin = np.cos(p["rotation"]), np.sin(p["rotation"])
-    a = grid[None, None, :] - c - p["shift_x"]
-    b = grid[None, :, None] - c - p["shift_y"]
-    u = c + cos * a - sin * b
-    v = c + sin * a + cos * b
-    projection, bones, geo, body, ramp_col = _render_anatomy(u, v, p)
-    masks = np.zeros((len(params), image_size, image_size, len(mask_names)), dtype=np.uint8)
-    channel = {name: i for i, name in enumerate(mask_names)}
-    anatomy = {
-        "right_lung": (geo["m_air"] > 0) & ~geo["left"],
-        "left_lung": (geo["m_air"] > 0) & geo["left"],
-        "heart": geo["rho"] <= 1.0,
-        "pneumothorax": (geo["m_air"] > 0) & (geo["m_col"] <= 0),
-        "effusion": (geo["m_hemi"] > 0) & (geo["m_air"] <= 0),
-    }
-    for name, region in anatomy.items():
-        if name in channel:
-            masks[..., channel[name]] = region
-    boxes, lesion_titles = [], []
-    for i, item in enumerate(params):
-        scalars = {k: float(p[k][i, 0, 0]) for k in scalar_keys}
-        local = {**item, **scalars}
-        local_geo = {k: value[i] for k, value in geo.items()}
-        extra, lesions = _render_findings(u[i], v[i], local_geo, body[i], ramp_col[i], local)
-        projection[i] += extra
-        image_boxes = []
-        for title, region in lesions:
-            rows, cols = np.nonzero(region)
-            if rows.size == 0:
-                continue
-            image_boxes.append((cols.min(), rows.min(), cols.max() + 1.0, rows.max() + 1.0, code_of(title)))
-            name = title.lower()
-            if name in channel:
-                masks[i, ..., channel[name]] |= region
-        boxes.append(image_boxes)
-        lesion_titles.append({PATHOLOGIES[box[4]] for box in image_boxes})
-    # Quantum noise: N = N0 exp(-P) photons per pixel, so log(N0 / N) has standard deviation exp(P / 2) / sqrt(N0).
-    noise = np.stack(
-        [np.random.default_rng(seed).standard_normal((image_size, image_size), np.float32) for seed in noise_seeds]
-    )
-    photons = p["photons"] * np.float32(spacing * spacing)
-    projection += np.exp(0.5 * np.maximum(projection, 0.0)) / np.sqrt(photons) * noise
-    sigma = 0.75 / spacing
-    bone_free = _blur(projection, sigma)
-    image = _blur(projection + (MU_BONE - MU_SOFT) * bones, sigma)
-    center, width = p["window_center"], p["window_width"]
-    image = 0.5 + 0.5 * np.tanh((image - center) / width)
-    bone_free = 0.5 + 0.5 * np.tanh((bone_free - center) / width)
-    return image.astype(np.float32), bone_free.astype(np.float32), masks, boxes, lesion_titles
 
 
 def generate(
@@ -831,24 +960,22 @@ def generate(
         patient_ids.append(f"phantom-{seed}-{patient_index:06d}")
 
     spacing = FIELD_OF_VIEW_MM / image_size
-    chunk = max(1, _CHUNK_PIXELS // (image_size * image_size))
+    channel = {name: i for i, name in enumerate(mask_names)}
     images = np.empty((num_images, image_size, image_size, 1), dtype=np.float32)
     twins = np.empty_like(images) if bone_free else None
     masks = np.empty((num_images, image_size, image_size, len(mask_names)), dtype=np.uint8)
     all_boxes, labels = [], np.zeros((num_images, NUM_PATHOLOGIES), dtype=np.float32)
-    for start in range(0, num_images, chunk):
-        stop = min(start + chunk, num_images)
-        seeds = [np.random.SeedSequence([seed, 2, i]) for i in range(start, stop)]
-        image, twin, mask, boxes, drawn = _render_chunk(params[start:stop], image_size, seeds, mask_names)
-        images[start:stop, ..., 0] = image
+    for index, item in enumerate(params):
+        image, twin, masks[index], boxes = _render_image(
+            item, image_size, np.random.SeedSequence([seed, 2, index]), channel
+        )
+        images[index, ..., 0] = image
         if bone_free:
-            twins[start:stop, ..., 0] = twin
-        masks[start:stop] = mask
-        all_boxes.extend(boxes)
-        for offset, found in enumerate(drawn):
-            titles = {t for t in params[start + offset]["titles"] if t not in BOX_FINDINGS} | found
-            titles.discard("Cardiomegaly")
-            labels[start + offset, [code_of(t) for t in titles]] = 1.0
+            twins[index, ..., 0] = twin
+        all_boxes.append([(*box[:4], code_of(box[4])) for box in boxes])
+        titles = {t for t in item["titles"] if t not in BOX_FINDINGS} | {box[4] for box in boxes}
+        titles.discard("Cardiomegaly")
+        labels[index, [code_of(t) for t in titles]] = 1.0
 
     landmarks = np.stack([_landmarks(item, spacing) for item in params])
     ratio = cardiothoracic_ratio(landmarks, LANDMARK_NAMES).astype(np.float32)
