@@ -233,7 +233,7 @@ def load_images(
         key = _cache_key(path, root) if folder is not None else ""
         hit = cached.get(key)
         if hit is not None and os.stat(path).st_mtime <= hit[3]:
-            images[index, ..., 0] = np.load(hit[0]) * np.float32(1.0 / _CACHE_SCALE)
+            np.multiply(np.load(hit[0]), np.float32(1.0 / _CACHE_SCALE), out=images[index, ..., 0], casting="unsafe")
             sizes[index] = hit[1], hit[2]
             return
         decoded = reader(path)
