@@ -156,8 +156,12 @@ def _clip(x, low, high):
 
 
 def _ramp(margin, depth):
-    """Depth profile near a rounded surface: 0 at the edge, 1 deeper than `depth` mm (a circular cross-section)."""
-    z = _clip(margin / depth, 0.0, 1.0)
+    """Depth profile near a rounded surface: 0 just outside the edge, 1 deeper than `depth` mm (circular section).
+
+    The profile starts 1 mm outside the mask border, the partial-volume blur of a surface that is not parallel to
+    the beam everywhere, so lung edges are soft without blurring the masks.
+    """
+    z = _clip((margin + 1.0) * (1.0 / depth), 0.0, 1.0)
     return np.sqrt(z * (2.0 - z))
 
 
@@ -249,8 +253,8 @@ def _sample_study(rng: np.random.Generator, patient: dict, titles: frozenset[str
     p["titles"] = titles
     p["rotation"] = patient["rotation"] + math.radians(rng.normal(0.0, 0.6))
     p["shift_x"], p["shift_y"] = rng.normal(0.0, 4.0, 2)
-    p["window_center"] = rng.normal(2.9, 0.08)
-    p["window_width"] = rng.normal(1.5, 0.06)
+    p["window_center"] = rng.normal(2.62, 0.08)
+    p["window_width"] = rng.normal(1.22, 0.045)
     p["photons"] = 2.0e4 * rng.uniform(0.5, 2.0)
     p["mu_lung"] = MU_LUNG
     p["markings"] = 1.0
@@ -456,7 +460,11 @@ def _margins(q, v, u, p, s) -> dict:
     m_air = m_hemi
     if s["fluid"] < 1e3:
         frac = _clip((q - m0) / (width - m0), 0.0, 1.0)
-        m_air = np.minimum(m_hemi, (s["fluid"] - p["meniscus"] * frac * frac - v) * 0.85)
+        # Meniscus: fluid climbs the lateral chest wall, so the upper border is concave and highest laterally.
+        frac *= frac
+        rim = frac * frac
+        rim *= rim
+        m_air = np.minimum(m_hemi, (s["fluid"] - p["meniscus"] * (0.6 * frac + 1.2 * rim) - v) * 0.85)
     m_col = m_air
     if s["ptx"]:
         b = widest - apex
@@ -547,7 +555,7 @@ def _add_bones(frame, p, s, bones):
         q, v = (frame.u[win] - cx) * sign, frame.v[win]
         f = _clip((q - 18.0) * (1.0 / 150.0), 0.0, 1.0)
         y = v - (p["clav_med"] + (p["clav_lat"] - p["clav_med"]) * f + 6.0 * np.sin((2.0 * np.pi) * f))
-        clavicle = (_chord(8.0, y) - 0.45 * _chord(5.0, y)) * _clip((q - 16.0) * (1.0 / 6.0), 0.0, 1.0)
+        clavicle = (1.6 * _chord(8.5, y) - 0.6 * _chord(5.5, y)) * _clip((q - 16.0) * (1.0 / 6.0), 0.0, 1.0)
         clavicle *= _clip((172.0 - q) * 0.125, 0.0, 1.0)
         bones[win] += clavicle
 
@@ -583,14 +591,31 @@ class _Frame:
 
 
 def _body(frame, p):
-    """Soft-tissue thickness (mm) along the beam through neck, shoulders, chest wall and abdomen, `(H, W)`."""
-    q = np.abs(frame.u - p["cx"])
+    """Soft-tissue thickness (mm) along the beam through neck, shoulders, arms, chest wall and abdomen, `(H, W)`.
+
+    The trunk is a super-elliptic cylinder (flat front and back, rounded sides, so the chest wall stays thick up to
+    the skin line) whose half-width grows from the neck to the shoulders and narrows a little at the waist; it is
+    deeper below the diaphragm, where the abdomen is solid soft tissue. The arms hang at the sides, apart from the
+    chest wall by the axillae; the corners above the shoulders hold only air.
+    """
+    u, v = frame.u, frame.v
+    q = np.abs(u - p["cx"])
     apex = 0.5 * (p["apex_r"] + p["apex_l"])
-    shoulders = _clip((frame.v - apex + 55.0) * (1.0 / 60.0), 0.0, 1.0)
-    shoulders = shoulders * shoulders * (3.0 - 2.0 * shoulders)
-    half = 64.0 + (0.5 * (p["W_r"] + p["W_l"]) + p["body_extra"] - 64.0) * shoulders
+    dome = 0.5 * (p["dome_r"] + p["dome_l"])
+    chest = 0.5 * (p["W_r"] + p["W_l"]) + p["body_extra"]
+    rise = np.sqrt(_clip((v - apex + 48.0) * (1.0 / 75.0), 0.0, 1.0))
+    waist = _clip((v - dome - 30.0) * (1.0 / 90.0), 0.0, 1.0)
+    half = 55.0 + (chest - 55.0) * rise - 18.0 * waist
     ratio = q / half
-    return (2.0 * p["body_depth"]) * (0.55 + 0.45 * shoulders) * np.sqrt(np.maximum(1.0 - ratio * ratio, 0.0))
+    ratio *= ratio
+    trunk = np.sqrt(np.maximum(1.0 - ratio * ratio * ratio, 0.0))
+    depth = (2.0 * p["body_depth"]) * (0.5 + 0.5 * rise + 0.3 * _clip((v - dome + 10.0) * (1.0 / 50.0), 0.0, 1.0))
+    trunk *= depth
+    # Arms: soft-tissue cylinders beside the chest wall, rounded at the shoulder.
+    arm = q - (chest + 26.0 + 0.08 * (v - apex))
+    arm = 2.0 * np.sqrt(np.maximum(32.0 * 32.0 - arm * arm, 0.0))
+    arm *= _clip((v - apex + 12.0) * (1.0 / 30.0), 0.0, 1.0)
+    return trunk + arm
 
 
 def _render_sides(frame, p, body, projection, bones, masks, channel):
@@ -620,17 +645,25 @@ def _render_sides(frame, p, body, projection, bones, masks, channel):
         geo = _margins(q, vw, uw, p, s)
         ramp_air, ramp_col = _ramp(geo["m_air"], 14.0), _ramp(geo["m_col"], 14.0)
         local = (p["mu_lung"] * ramp_col - MU_SOFT * ramp_air) * (body[win] * 0.72)
-        # Lung markings: vessels fanning out of each hilum, thinning toward the periphery.
+        # Lung markings: vessel trees out of each hilum. Each generation of branches spans a doubling of the
+        # distance r; within it every branch forks into two that diverge to the next generation's angles, and the
+        # branches thin (and fade with depth overlap) toward the periphery.
         dq, dv = q - s["hilum_q"], vw - hilum_v
         r = np.sqrt(dq * dq + dv * dv)
+        np.maximum(r, 16.0, out=r)
         angle = np.arctan2(dv, dq)
-        c1 = np.cos(9.0 * angle + 0.4 * np.sin(r * (1.0 / 17.0) + p["mark_phase"]))
-        c2 = np.cos(15.0 * angle + 0.6 * np.sin(r * (1.0 / 11.0) + p["mark_phase2"]))
-        c1 *= c1
-        c1 *= c1
-        c2 *= c2
-        c2 *= c2
-        vessels = (6.0 * c1 * c1 + 3.5 * c2 * c2 * _clip(r * (1.0 / 45.0), 0.0, 1.0)) * np.exp(r * (-1.0 / 95.0))
+        angle += 0.09 * np.sin(r * (1.0 / 21.0) + 3.0 * angle + p["mark_phase"])
+        angle += 0.05 * np.sin(r * (1.0 / 8.0) + 5.0 * angle + p["mark_phase2"])
+        level = np.log2(r * (1.0 / 16.0))
+        generation = np.floor(level)
+        level -= generation
+        cell = np.exp2(generation) * (6.0 / (2.0 * np.pi))
+        x = angle * cell
+        x -= np.floor(x)
+        x -= 0.5
+        distance = np.abs(np.abs(x) - 0.25 * level) * (r / cell)
+        radius = 2.6 * np.exp2(-0.32 * (generation + level))
+        vessels = 3.4 * _chord(radius, distance) * np.exp(r * (-1.0 / 170.0))
         local += (MU_SOFT * p["markings"]) * vessels * ramp_col
         projection[win] += local
         np.maximum(lung_ramp[win], ramp_col, out=lung_ramp[win])
@@ -718,7 +751,7 @@ def _render_opacities(frame, p, body, lung_ramp, sides, projection):
                 haze = spec["strength"] * np.exp((dq * dq + (v - hilum_v) ** 2) * (-0.5 / 48.0**2))
                 kerley = np.cos(v * (np.pi / 5.0)) ** 16 * _clip((q - s["W"] + 26.0) / 8.0, 0.0, 1.0)
                 kerley *= _clip((v - s["dome"] + 70.0) / 20.0, 0.0, 1.0)
-                projection[win] += _airspace(haze, thick, ramp, p, 0.6) + (MU_SOFT * 14.0) * kerley * (ramp > 0)
+                projection[win] += _airspace(haze, thick, ramp, p, 0.85) + (MU_SOFT * 22.0) * kerley * (ramp > 0)
             elif kind == "fibrosis":
                 p1, p2 = 0.8 * u + 0.6 * v, 0.8 * v - 0.6 * u
                 period = spec["period"]
@@ -726,12 +759,12 @@ def _render_opacities(frame, p, body, lung_ramp, sides, projection):
                 net += np.abs(np.cos(np.pi * p2 / period + 0.9 * np.sin(p1 / 17.0))) ** 8
                 apex, dome = s["apex"], s["dome"]
                 zone = _clip((v - apex - 0.4 * (dome - apex)) / 60.0, 0.0, 1.0) * _clip(q / s["W"], 0.3, 1.0)
-                projection[win] += (MU_SOFT * 9.0) * net * zone * ramp + _airspace(0.25 * zone, thick, ramp, p, 1.0)
+                projection[win] += (MU_SOFT * 15.0) * net * zone * ramp + _airspace(0.3 * zone, thick, ramp, p, 1.0)
             elif kind == "atelectasis" and spec["side"] == s["side"]:
                 line = s["apex"] + spec["level"] * (s["dome"] - s["apex"]) + spec["tilt"] * (q - 0.5 * s["W"])
                 band = np.exp(-(((v - line) / 3.5) ** 2)) * _clip((q - 0.3 * s["W"]) / 10.0, 0.0, 1.0)
                 below = _clip((v - line) / 15.0, 0.0, 1.0)
-                projection[win] += (MU_SOFT * 10.0) * band * ramp + _airspace(0.35 * below, thick, ramp, p, 1.0)
+                projection[win] += (MU_SOFT * 16.0) * band * ramp + _airspace(0.5 * below, thick, ramp, p, 1.0)
 
 
 def _lesion_window(frame, title, spec):
@@ -741,7 +774,7 @@ def _lesion_window(frame, title, spec):
     elif title == "Pneumonia":
         reach = float(np.abs(spec["offsets"]).max() + 3.0 * spec["sizes"].max())
     else:
-        reach = max(spec["radii"]) + 2.0
+        reach = 1.2 * max(spec["radii"]) + 2.0
     return frame.window(cu - reach, cu + reach, cv - reach, cv + reach)
 
 
@@ -781,7 +814,11 @@ def _render_lesions(frame, p, body, lung_ramp, projection):
             else:
                 ra, rb = spec["radii"]
                 ellipse = 1.0 - np.sqrt((du / ra) ** 2 + (dv / rb) ** 2)
-                dense = _clip(4.0 * ellipse, 0.0, 1.0)
+                # Patchy, irregular airspace filling with soft edges: the lobar ellipse roughened by waves.
+                phase = spec["phase"]
+                rough = np.cos(du * (1.0 / 6.5) + phase) * np.cos(dv * (1.0 / 8.5) + 1.7 * phase)
+                rough += np.cos((du + dv) * (1.0 / 4.8) + 2.3 * phase)
+                dense = _clip(2.2 * ellipse + 0.22 * rough + 0.1, 0.0, 1.0)
                 fissure = cv + (0.45 * rb if spec["upper"] else -0.45 * rb) + spec["fissure"] * du
                 dense *= (v < fissure) if spec["upper"] else (v > fissure)
                 dense *= lung
