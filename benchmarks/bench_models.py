@@ -2,7 +2,7 @@
 
 For each model: one warm-up epoch (graph tracing / compilation), then `EPOCHS` timed epochs over `NUM_IMAGES`
 synthetic images, first with `model.fit(x, y)` on numpy arrays, then with a `tf.data` pipeline built once
-(`from_tensor_slices → batch → cache → prefetch(AUTOTUNE)`), which hands ready tensors to the training step while
+(`from_tensor_slices → cache → shuffle → batch → prefetch(AUTOTUNE)`; both shuffle every epoch), which hands ready tensors to the training step while
 the previous step runs. Rows: images/s of each, and their ratio (pipeline / numpy; > 1 means the pipeline helps).
 Set `BENCH_MODELS_IMAGES` to change the number of images (default 128).
 """
@@ -82,8 +82,9 @@ def run() -> list[tuple[str, float, str]]:
         model.compile(optimizer="adam", loss=loss)
         numpy_x = list(x) if isinstance(x, tuple) else x
         plain = _images_per_second(model, {"x": numpy_x, "y": y, "batch_size": BATCH_SIZE}, EPOCHS)
-        dataset = tf.data.Dataset.from_tensor_slices((x, y)).batch(BATCH_SIZE).cache().prefetch(tf.data.AUTOTUNE)
-        tuned = _images_per_second(model, {"x": dataset}, EPOCHS)
+        dataset = tf.data.Dataset.from_tensor_slices((x, y)).cache().shuffle(NUM_IMAGES)
+        dataset = dataset.batch(BATCH_SIZE).prefetch(tf.data.AUTOTUNE)
+        tuned = _images_per_second(model, {"x": dataset, "shuffle": False}, EPOCHS)
         rows += [
             (f"{name} fit(numpy)", plain, "images/s"),
             (f"{name} fit(tf.data prefetch)", tuned, "images/s"),
