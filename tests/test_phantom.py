@@ -2,6 +2,7 @@
 
 import numpy as np
 import pytest
+from scipy.ndimage import binary_erosion, laplace
 from skimage.transform import resize
 
 from lecture_lib.datasets import phantom
@@ -153,3 +154,65 @@ def test_patients_have_several_studies_and_patient_split_has_no_overlap():
 def test_bad_arguments_are_explained(kwargs, message):
     with pytest.raises(ValueError, match=message):
         generate(**kwargs)
+
+
+def _landmark(data, name):
+    return data.landmarks[:, LANDMARK_NAMES.index(name)]
+
+
+def test_heart_mask_ends_at_the_diaphragm(data):
+    # The silhouette rests on the diaphragm: no heart pixel lies more than 25 mm (the medial slope of the domes)
+    # below the lower dome landmark, while an uncut heart ellipse reaches about 40 mm below it.
+    spacing = phantom.FIELD_OF_VIEW_MM / 64
+    lowest_dome = np.maximum(_landmark(data, "right_dome")[:, 1], _landmark(data, "left_dome")[:, 1])
+    heart = data.masks[..., MASK_NAMES.index("heart")]
+    for i in range(len(data)):
+        rows = np.nonzero(heart[i].any(axis=1))[0]
+        assert rows.max() + 1 <= lowest_dome[i] + 25.0 / spacing
+
+
+def test_effusion_meniscus_is_higher_laterally():
+    data = generate(8, 128, seed=6, findings=["Effusion"])
+    fluid = data.masks[..., MASK_NAMES.index("effusion")]
+    checked = 0
+    for i in range(len(data)):
+        for half in (slice(0, 64), slice(64, 128)):
+            side = fluid[i, :, half]
+            cols = np.nonzero(side.any(axis=0))[0]
+            if cols.size < 10:
+                continue
+            tops = np.array([np.nonzero(side[:, c])[0].min() for c in cols])
+            lateral, medial = (tops[:3], tops[-3:]) if half.start == 0 else (tops[-3:], tops[:3])
+            # Rows grow downward: the lateral border of the fluid is at least 3 rows (9 mm) higher than the medial.
+            assert lateral.mean() + 3 <= medial.mean()
+            checked += 1
+    assert checked >= 8
+
+
+def test_no_lung_markings_beyond_the_pneumothorax_edge():
+    # Same patient, pose, exposure and noise with and without the pneumothorax (forced findings do not change them).
+    names = ["right_lung", "left_lung", "pneumothorax"]
+    collapsed = generate(6, 128, seed=8, findings=["Pneumothorax"], mask_names=names)
+    healthy = generate(6, 128, seed=8, findings=[], mask_names=names)
+    for i in range(6):
+        gap = collapsed.masks[i, ..., 2] > 0
+        assert gap.sum() > 30
+        inner = binary_erosion(gap, iterations=2)
+        twin_gap, twin_lung = collapsed.targets["bone_free"][i, ..., 0], healthy.targets["bone_free"][i, ..., 0]
+        # Free pleural air is darker than aerated lung and flat: away from its borders, the curvature (Laplacian)
+        # that vessels give the healthy lung at the same pixels is missing, leaving mostly quantum noise.
+        assert twin_gap[gap].mean() < twin_lung[gap].mean() - 0.03
+        assert np.abs(laplace(twin_gap))[inner].mean() < 0.7 * np.abs(laplace(twin_lung))[inner].mean()
+
+
+def test_ribs_fade_where_soft_tissue_is_thick(data):
+    # Log + window film curve: thick abdomen saturates toward white, so bone adds little there, unlike in the lungs.
+    image, twin = data.images[..., 0], data.targets["bone_free"][..., 0]
+    bone = image - twin
+    lungs = (data.masks[..., 0] | data.masks[..., 1]) > 0
+    below = np.ceil(np.maximum(_landmark(data, "right_costophrenic")[:, 1], _landmark(data, "left_costophrenic")[:, 1]))
+    rows = np.arange(64)[None, :, None] >= below[:, None, None] + 2
+    cols = np.abs(np.arange(64) - 32)[None, None, :] < 14
+    abdomen = rows & cols
+    assert twin[abdomen].mean() > 0.85 and twin[lungs].mean() < 0.45
+    assert np.percentile(bone[abdomen], 90) < 0.25 * np.percentile(bone[lungs], 90)
