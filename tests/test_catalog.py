@@ -34,3 +34,18 @@ def test_arguments_are_passed_on(monkeypatch):
     monkeypatch.setattr(module, "_resolve", lambda name: ("phantom", lambda n, **kw: calls.append((n, kw)) or "p"))
     assert catalog.load("phantom", image_size=32, num_images=5, seed=3, prevalence={"Mass": 0.5}) == "p"
     assert calls[-1] == (5, {"image_size": 32, "seed": 3, "prevalence": {"Mass": 0.5}})
+
+
+def test_every_source_resolves_to_a_function():
+    for name in catalog.SOURCES:
+        key, function = catalog._resolve(name)
+        assert key == name and callable(function), name
+
+
+def test_package_exports_the_loaders_lazily():
+    from lecture_lib import datasets
+
+    assert datasets.load_nih.__module__ == "lecture_lib.datasets.nih"
+    assert datasets.rle_decode.__module__ == "lecture_lib.datasets.siim"
+    with pytest.raises(AttributeError, match="no attribute 'load_everything'"):
+        datasets.load_everything  # noqa: B018
