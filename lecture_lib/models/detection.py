@@ -27,6 +27,7 @@ import keras
 import numpy as np
 from keras import layers
 
+from lecture_lib import boxes as box_utils
 from lecture_lib.models._blocks import (
     check_choice,
     check_input_shape,
@@ -169,126 +170,39 @@ def build_grid_detector(
     return keras.Model(inputs, _outputs(x, num_classes, box_activation, conv), name=name)
 
 
-def _check_boxes(boxes, box_classes):
-    boxes = np.asarray(boxes, dtype="float32")
-    box_classes = np.asarray(box_classes)
-    if boxes.ndim != 3 or boxes.shape[-1] != 4:
-        raise ValueError(f"boxes must have shape (N, B, 4) in xyxy pixels, got {boxes.shape}; see CXRSet.boxes")
-    if box_classes.shape != boxes.shape[:2]:
-        raise ValueError(f"box_classes must have shape {boxes.shape[:2]} (one per box), got {box_classes.shape}")
-    return boxes, box_classes.astype("int64")
-
-
-def _valid(boxes, box_classes, num_classes):
-    valid = (box_classes >= 0) & np.all(boxes >= 0, axis=-1) & (boxes[..., 2] > boxes[..., 0])
-    valid &= boxes[..., 3] > boxes[..., 1]
-    if num_classes and np.any(box_classes[valid] >= num_classes):
-        raise ValueError(
-            f"box_classes holds {int(box_classes[valid].max())}, but num_classes={num_classes}; map the slide codes "
-            "to detector classes 0..num_classes-1 first (e.g. with a dict)"
-        )
-    return valid
-
-
-def _centre_form(box, height, width):
-    """xyxy pixels → normalized `(Bx, By, Bh, Bw)`."""
-    x0, y0, x1, y1 = box
-    return (x0 + x1) / 2 / width, (y0 + y1) / 2 / height, (y1 - y0) / height, (x1 - x0) / width
-
-
-def _xyxy(bx, by, bh, bw, height, width):
-    """Normalized `(Bx, By, Bh, Bw)` arrays → `(n, 4)` xyxy pixels."""
-    return np.stack(
-        [(bx - bw / 2) * width, (by - bh / 2) * height, (bx + bw / 2) * width, (by + bh / 2) * height], axis=-1
-    ).astype("float32")
-
-
-def encode_lesion_targets(boxes, box_classes, image_size, num_classes: int) -> np.ndarray:
-    """Build single-lesion targets `y = [Pc, Bx, By, Bh, Bw, c…]` from `CXRSet` boxes (the largest box per image).
-
-    Args:
-        boxes: `(N, B, 4)` xyxy pixels, padded with -1.
-        box_classes: `(N, B)` class indices in `[0, num_classes)`, padded with -1.
-        image_size: `(height, width)` in pixels.
-        num_classes: length of the one-hot class part (0 for none).
-
-    Returns:
-        `float32` `(N, 5 + num_classes)`; all zeros for an image without a box (`Pc = 0`).
-
-    Raises:
-        ValueError: for badly shaped inputs or a class index outside `[0, num_classes)`.
-    """
-    boxes, box_classes = _check_boxes(boxes, box_classes)
-    height, width = image_size
-    valid = _valid(boxes, box_classes, num_classes)
-    targets = np.zeros((len(boxes), 5 + num_classes), "float32")
-    areas = np.where(valid, (boxes[..., 2] - boxes[..., 0]) * (boxes[..., 3] - boxes[..., 1]), -1.0)
-    for image in np.flatnonzero(valid.any(axis=1)):
-        largest = int(areas[image].argmax())
-        targets[image, :5] = (1.0, *_centre_form(boxes[image, largest], height, width))
-        if num_classes:
-            targets[image, 5 + box_classes[image, largest]] = 1.0
-    return targets
+# The targets are the library's box encoders (lecture_lib.boxes), re-exported under the names the detector uses.
+encode_lesion_targets = box_utils.encode_target
+encode_grid_targets = box_utils.encode_grid_target
 
 
 def decode_lesion_predictions(predictions, image_size, threshold: float = 0.5) -> dict[str, np.ndarray]:
-    """Turn single-lesion outputs `y` into pixel boxes.
+    """Turn single-lesion outputs `y` into pixel boxes, one per image whatever its `Pc`.
+
+    Unlike `lecture_lib.boxes.decode_prediction` (which blanks boxes below the threshold, as a detector's final
+    output), this keeps every image's box so that localization can be scored on the images that truly have a lesion.
 
     Args:
         predictions: `(N, 5 + C)` outputs of `build_lesion_detector` (box in `[0, 1]`; map tanh outputs first).
-        image_size: `(height, width)` in pixels.
-        threshold: `Pc` at or above which a lesion is reported.
+        image_size: `(height, width)` in pixels, or one int.
+        threshold: `Pc` at or above which a lesion is reported in `present`.
 
     Returns:
         `{"boxes": (N, 4) xyxy pixels, "scores": (N,) Pc, "classes": (N,) int (-1 without classes),
         "present": (N,) bool}`.
+
+    Raises:
+        ValueError: if `predictions` is not `(N, 5 + num_classes)`.
     """
-    y = np.asarray(predictions, dtype="float32")
+    y = np.asarray(keras.ops.convert_to_numpy(predictions), dtype="float32")
     if y.ndim != 2 or y.shape[1] < 5:
         raise ValueError(f"predictions must have shape (N, 5 + num_classes), got {y.shape}")
-    height, width = image_size
     classes = y[:, 5:].argmax(axis=1) if y.shape[1] > 5 else np.full(len(y), -1)
     return {
-        "boxes": _xyxy(y[:, 1], y[:, 2], y[:, 3], y[:, 4], height, width),
+        "boxes": box_utils.center_to_xyxy(y[:, 1:5], image_size).astype("float32"),
         "scores": y[:, 0],
         "classes": classes.astype("int64"),
         "present": y[:, 0] >= threshold,
     }
-
-
-def encode_grid_targets(boxes, box_classes, image_size, grid_size: int, num_classes: int) -> np.ndarray:
-    """Build grid-detector targets `(N, S, S, 5 + C)` from `CXRSet` boxes.
-
-    The cell containing a box centre gets `Pc = 1`, `Bx, By` as the centre's position inside that cell (0 to 1),
-    `Bh, Bw` as the box size over the image size, and the one-hot class. When two boxes fall into one cell the
-    larger one is kept (use a finer grid if that happens often).
-
-    Args:
-        boxes: `(N, B, 4)` xyxy pixels, padded with -1.
-        box_classes: `(N, B)` class indices in `[0, num_classes)`, padded with -1.
-        image_size: `(height, width)` in pixels.
-        grid_size: cells per side, `S`.
-        num_classes: classes `C`.
-
-    Returns:
-        `float32` array `(N, S, S, 5 + C)`; zeros in cells without a lesion.
-    """
-    boxes, box_classes = _check_boxes(boxes, box_classes)
-    grid_size = check_positive_int("grid_size", grid_size)
-    height, width = image_size
-    valid = _valid(boxes, box_classes, num_classes)
-    targets = np.zeros((len(boxes), grid_size, grid_size, 5 + num_classes), "float32")
-    best_area = np.zeros((len(boxes), grid_size, grid_size), "float32")
-    for image, index in zip(*np.nonzero(valid), strict=True):
-        bx, by, bh, bw = _centre_form(boxes[image, index], height, width)
-        col, row = min(int(bx * grid_size), grid_size - 1), min(int(by * grid_size), grid_size - 1)
-        if bh * bw <= best_area[image, row, col]:
-            continue
-        best_area[image, row, col] = bh * bw
-        targets[image, row, col, :] = 0.0
-        targets[image, row, col, :5] = (1.0, bx * grid_size - col, by * grid_size - row, bh, bw)
-        targets[image, row, col, 5 + box_classes[image, index]] = 1.0
-    return targets
 
 
 def decode_grid_predictions(
@@ -320,12 +234,9 @@ def decode_grid_predictions(
     Raises:
         ValueError: for predictions that are not `(N, S, S, 5 + C)`.
     """
-    from lecture_lib import boxes as box_utils
-
     y = np.asarray(predictions, dtype="float32")
     if y.ndim != 4 or y.shape[1] != y.shape[2] or y.shape[-1] < 6:
         raise ValueError(f"predictions must have shape (N, S, S, 5 + num_classes) with C >= 1, got {y.shape}")
-    height, width = image_size
     grid_size = y.shape[1]
     rows, cols = np.meshgrid(np.arange(grid_size), np.arange(grid_size), indexing="ij")
     results = []
@@ -334,7 +245,8 @@ def decode_grid_predictions(
         classes = cells[..., 5:].argmax(axis=-1).reshape(-1).astype("int64")
         bx = ((cells[..., 1] + cols) / grid_size).reshape(-1)
         by = ((cells[..., 2] + rows) / grid_size).reshape(-1)
-        candidates = _xyxy(bx, by, cells[..., 3].reshape(-1), cells[..., 4].reshape(-1), height, width)
+        centres = np.stack([bx, by, cells[..., 3].reshape(-1), cells[..., 4].reshape(-1)], axis=-1)
+        candidates = box_utils.center_to_xyxy(centres, image_size).astype("float32")
         groups = (
             [np.arange(len(scores))] if class_agnostic else [np.flatnonzero(classes == c) for c in np.unique(classes)]
         )
