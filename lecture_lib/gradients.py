@@ -82,3 +82,38 @@ def gradient_norms(model: keras.Model, loss_fn, x, y, layer_names=None) -> dict[
             raise ValueError(f"layer {name!r} has no kernel; pass layers such as Conv2D or Dense")
         norms[name] = float(np.linalg.norm(by_path[layer.kernel.path]))
     return norms
+
+
+def input_gradient(function, x):
+    """Return the gradient of the scalar `function(x)` with respect to the tensor `x` (used by Grad-CAM).
+
+    Args:
+        function: callable mapping a tensor shaped like `x` to a scalar tensor, written in `keras.ops`.
+        x: the point at which to differentiate, any shape.
+
+    Returns:
+        A backend tensor shaped like `x`.
+
+    Raises:
+        NotImplementedError: on a backend other than TensorFlow, JAX or PyTorch.
+    """
+    backend = keras.backend.backend()
+    if backend == "tensorflow":
+        import tensorflow as tf
+
+        x = tf.convert_to_tensor(x)
+        with tf.GradientTape() as tape:
+            tape.watch(x)
+            value = function(x)
+        return tape.gradient(value, x)
+    if backend == "jax":
+        import jax
+
+        return jax.grad(function)(x)
+    if backend == "torch":
+        import torch
+
+        x = x.detach().requires_grad_(True)
+        (gradient,) = torch.autograd.grad(function(x), x)
+        return gradient
+    raise NotImplementedError(f"input_gradient supports tensorflow, jax and torch; the Keras backend is {backend!r}")

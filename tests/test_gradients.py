@@ -41,3 +41,14 @@ def test_gradient_norms_rejects_layers_without_kernel():
         gradient_norms(
             model, keras.losses.MeanSquaredError(), np.zeros((1, 3)), np.zeros((1, 1)), [model.layers[0].name]
         )
+
+
+def test_input_gradient_of_a_quadratic():
+    from keras import ops
+
+    from lecture_lib.gradients import input_gradient
+
+    x = np.array([[1.0, -2.0], [0.5, 3.0]], "float32")
+    # d/dx sum(x^2 + 3x) = 2x + 3
+    gradient = input_gradient(lambda t: ops.sum(t * t + 3.0 * t), ops.convert_to_tensor(x))
+    np.testing.assert_allclose(ops.convert_to_numpy(gradient), 2 * x + 3, atol=1e-6)

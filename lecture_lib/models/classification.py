@@ -19,6 +19,7 @@ import numpy as np
 import pandas as pd
 from keras import layers, ops
 
+from lecture_lib.gradients import input_gradient
 from lecture_lib.layers import ResidualBlock
 from lecture_lib.models._blocks import (
     BN_MOMENTUM,
@@ -199,30 +200,6 @@ def resnet_layer_table(model: keras.Model) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["slide", "keras_layer", "output_shape", "params", "counts_as_layer"])
 
 
-def _gradient(function, x):
-    """Gradient of the scalar `function(x)` with respect to the tensor `x`: the one backend-specific piece."""
-    backend = keras.backend.backend()
-    if backend == "tensorflow":
-        import tensorflow as tf
-
-        x = tf.convert_to_tensor(x)
-        with tf.GradientTape() as tape:
-            tape.watch(x)
-            value = function(x)
-        return tape.gradient(value, x)
-    if backend == "jax":
-        import jax
-
-        return jax.grad(function)(x)
-    if backend == "torch":
-        import torch
-
-        x = x.detach().requires_grad_(True)
-        (gradient,) = torch.autograd.grad(function(x), x)
-        return gradient
-    raise NotImplementedError(f"grad_cam supports the tensorflow, jax and torch backends, not {backend!r}")
-
-
 def _last_feature_layer(model: keras.Model) -> keras.layers.Layer:
     for layer in reversed(model.layers):
         if not isinstance(layer, keras.layers.InputLayer) and len(layer.output.shape) == 4:
@@ -275,7 +252,7 @@ def grad_cam(model: keras.Model, images, class_index=None, layer_name: str | Non
         if indices.min() < 0 or indices.max() >= num_classes:
             raise ValueError(f"class_index {class_index!r} is out of range for {num_classes} classes")
     selector = ops.convert_to_tensor(np.eye(num_classes, dtype="float32")[indices])
-    gradients = _gradient(lambda maps: ops.sum(head(maps, training=False) * selector), features)
+    gradients = input_gradient(lambda maps: ops.sum(head(maps, training=False) * selector), features)
     weights = ops.mean(gradients, axis=(1, 2), keepdims=True)
     cam = ops.relu(ops.sum(weights * features, axis=-1, keepdims=True))
     height, width = model.inputs[0].shape[1:3]
