@@ -35,7 +35,7 @@ from keras import ops
 MS_SSIM_POWER_FACTORS: tuple[float, ...] = (0.0448, 0.2856, 0.3001, 0.2363, 0.1333)
 """The five per-scale exponents of Wang, Simoncelli & Bovik (2003), the same as `tf.image.ssim_multiscale`."""
 
-CTR_LANDMARKS: tuple[str, ...] = ("heart_right", "heart_left", "thorax_right", "thorax_left")
+CTR_LANDMARKS: tuple[str, ...] = ("right_heart", "left_heart", "right_thorax", "left_thorax")
 """Landmark names `cardiothoracic_ratio` looks for: the widest heart borders and the widest inner thoracic borders.
 
 "right" is the patient's right, on the viewer's left of a PA image (smaller x).
@@ -582,9 +582,9 @@ def successful_detection_rate(true_points, pred_points, radii=(2.0, 2.5, 3.0, 4.
 def cardiothoracic_ratio(landmarks, landmark_names: Sequence[str]):
     """Compute the cardiothoracic ratio (CTR): widest heart width / widest inner thoracic width.
 
-    Widths are horizontal distances between the landmarks named `"heart_right"` and `"heart_left"` (the heart's
-    widest borders) and `"thorax_right"` and `"thorax_left"` (the inner rib margins, usually at the diaphragm
-    domes). CTR ≤ 0.5 is normal on a PA film; > 0.5 suggests cardiomegaly. The ratio needs no pixel spacing.
+    Widths are horizontal distances between the landmarks named `"right_heart"` and `"left_heart"` (the heart's
+    widest borders) and `"right_thorax"` and `"left_thorax"` (the inner rib margins, usually at the diaphragm
+    domes) — the names of `lecture_lib.datasets.phantom.LANDMARK_NAMES`, "right" being the patient's right. CTR ≤ 0.5 is normal on a PA film; > 0.5 suggests cardiomegaly. The ratio needs no pixel spacing.
 
     Args:
         landmarks: `(num_landmarks, 2)` or `(num_images, num_landmarks, 2)` pixel `(x, y)`, e.g. CXRSet.landmarks.
@@ -610,8 +610,8 @@ def cardiothoracic_ratio(landmarks, landmark_names: Sequence[str]):
             f"landmark_names={names}. Rename your landmarks or pass the names in the dataset's order."
         )
     x = {name: landmarks[..., names.index(name), 0] for name in CTR_LANDMARKS}
-    heart_width = np.abs(x["heart_left"] - x["heart_right"])
-    thorax_width = np.abs(x["thorax_left"] - x["thorax_right"])
+    heart_width = np.abs(x["left_heart"] - x["right_heart"])
+    thorax_width = np.abs(x["left_thorax"] - x["right_thorax"])
     with np.errstate(divide="ignore", invalid="ignore"):
         ratio = np.where(thorax_width > 0, heart_width / np.where(thorax_width > 0, thorax_width, 1.0), np.nan)
     return float(ratio) if ratio.ndim == 0 else ratio

@@ -189,7 +189,7 @@ def test_mean_radial_error_in_pixels_and_mm():
 
 
 def test_cardiothoracic_ratio_by_hand():
-    names = ["apex", "thorax_right", "heart_right", "heart_left", "thorax_left"]
+    names = ["apex", "right_thorax", "right_heart", "left_heart", "left_thorax"]
     # patient's right is image left: thorax 20 -> 120 (100 px), heart 45 -> 100 (55 px): CTR 0.55.
     one = np.array([[60, 10], [20, 200], [45, 150], [100, 160], [120, 210]], "float32")
     assert metrics.cardiothoracic_ratio(one, names) == pytest.approx(0.55)
@@ -197,7 +197,7 @@ def test_cardiothoracic_ratio_by_hand():
     batch[1, 3] = np.nan
     ratios = metrics.cardiothoracic_ratio(batch, names)
     assert ratios[0] == pytest.approx(0.55) and np.isnan(ratios[1])
-    with pytest.raises(ValueError, match=r"missing \['thorax_left'\]"):
+    with pytest.raises(ValueError, match=r"missing \['left_thorax'\]"):
         metrics.cardiothoracic_ratio(one[:4], names[:4])
     with pytest.raises(ValueError, match="num_landmarks = 5"):
         metrics.cardiothoracic_ratio(one[:3], names)

@@ -34,6 +34,7 @@ import numpy as np
 
 from lecture_lib.datasets.schema import PAD, CXRSet
 from lecture_lib.labels import FINDINGS, NO_FINDING, NUM_PATHOLOGIES, PATHOLOGIES, code_of
+from lecture_lib.metrics import cardiothoracic_ratio
 
 FIELD_OF_VIEW_MM = 380.0
 """Side of the square detector field in mm (real detectors are about 35 x 43 cm)."""
@@ -119,30 +120,6 @@ CHRONIC_FINDINGS = frozenset({"Cardiomegaly", "Emphysema", "Fibrosis", "Hernia",
 """Findings drawn once per patient and kept in all of the patient's studies; the others are drawn per study."""
 
 _RIGHT, _LEFT = 0, 1
-
-
-def cardiothoracic_ratio(landmarks, landmark_names: Sequence[str] = LANDMARK_NAMES) -> np.ndarray:
-    """Compute the cardiothoracic ratio from landmarks: widest heart width over widest inner thoracic width.
-
-    Args:
-        landmarks: `(K, 2)` or `(N, K, 2)` `(x, y)` points.
-        landmark_names: the `K` names; must include `right_heart`, `left_heart`, `right_thorax`, `left_thorax`.
-
-    Returns:
-        The ratio, a float32 scalar array or `(N,)` array; above 0.5 means cardiomegaly.
-
-    Raises:
-        ValueError: if a needed landmark name is missing.
-    """
-    points = np.asarray(landmarks, dtype=np.float32)
-    names = list(landmark_names)
-    needed = ("right_heart", "left_heart", "right_thorax", "left_thorax")
-    missing = [name for name in needed if name not in names]
-    if missing:
-        raise ValueError(f"cardiothoracic_ratio needs landmarks {list(needed)}, missing {missing} in {names}")
-    x = points[..., 0]
-    rh, lh, rt, lt = (x[..., names.index(name)] for name in needed)
-    return np.abs(lh - rh) / np.abs(lt - rt)
 
 
 def _chord(radius, distance):
@@ -1015,7 +992,7 @@ def generate(
         labels[index, [code_of(t) for t in titles]] = 1.0
 
     landmarks = np.stack([_landmarks(item, spacing) for item in params])
-    ratio = cardiothoracic_ratio(landmarks, LANDMARK_NAMES).astype(np.float32)
+    ratio = np.asarray(cardiothoracic_ratio(landmarks, LANDMARK_NAMES), dtype=np.float32)
     labels[:, code_of("Cardiomegaly")] = ratio > 0.5
     labels[:, NO_FINDING] = labels.sum(axis=1) == 0
     width = max(1, max(len(b) for b in all_boxes))
