@@ -56,7 +56,9 @@ def _float_tensor(x):
 
 
 def _static_shape(x) -> tuple:
-    return tuple(None if d is None else int(d) for d in ops.shape(x))
+    """The shape known when the graph is built: ints, and `None` for axes only known at run time (a last, smaller batch)."""
+    shape = x.shape if hasattr(x, "shape") else ops.shape(x)
+    return tuple(int(d) if isinstance(d, int | np.integer) else None for d in shape)
 
 
 def _check_same_shape(y_true, y_pred, fix: str) -> None:

@@ -6,7 +6,7 @@ import keras
 import numpy as np
 import pytest
 
-from lecture_lib import losses
+from lecture_lib import losses, metrics
 
 
 def numpy_of(x):
@@ -379,3 +379,20 @@ def test_model_compiled_with_loss_saves_and_loads(name, tmp_path):
     assert float(restored.loss(y_true[: len(y_pred)], y_pred)) == pytest.approx(
         float(loss(y_true[: len(y_pred)], y_pred))
     )
+
+
+@pytest.mark.parametrize(
+    "loss",
+    [losses.DiceLoss(), losses.CombinedCrossentropyDiceLoss(), losses.WeightedBinaryCrossentropy()],
+    ids=["dice", "ce+dice", "weighted-bce"],
+)
+def test_fit_with_a_smaller_last_batch(loss):
+    # 10 samples in batches of 4: the last batch has 2, so the batch axis is unknown when the graph is traced.
+    rng = np.random.default_rng(0)
+    inputs = keras.Input((8, 8, 1))
+    model = keras.Model(inputs, keras.layers.Conv2D(2, 1, activation="sigmoid")(inputs))
+    model.compile("adam", loss=loss, metrics=[metrics.DiceCoefficient()])
+    x = rng.uniform(size=(10, 8, 8, 1)).astype("float32")
+    y = (rng.uniform(size=(10, 8, 8, 2)) > 0.5).astype("float32")
+    history = model.fit(x, y, batch_size=4, epochs=1, verbose=0)
+    assert np.isfinite(history.history["loss"][0])
