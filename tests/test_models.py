@@ -215,3 +215,10 @@ def test_conditional_vae_trains_round_trips_and_samples(tmp_path):
         sample(loaded, np.ones((2, 14)))
     with pytest.raises(ValueError, match="NaN"):
         sample(loaded, np.full(15, np.nan))
+    # Temperature scales z: at 0 every draw is the decoder's image of z = 0, whatever the seed.
+    decoder = loaded.get_layer("decoder")
+    cold = sample(loaded, "Mass", num_samples=2, seed=5, temperature=0.0)
+    at_zero = decoder.predict([np.zeros((1, 4), "float32"), labels.multi_hot("Mass")[None]], verbose=0)
+    np.testing.assert_allclose(cold, np.repeat(at_zero, 2, axis=0), atol=1e-6)
+    with pytest.raises(ValueError, match="temperature must be a number >= 0"):
+        sample(loaded, "Mass", temperature=-1)

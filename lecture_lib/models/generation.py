@@ -216,8 +216,10 @@ def build_conditional_vae(
     return keras.Model([images, codes], decoder([z, codes]), name=name)
 
 
-def sample(model: keras.Model, codes, num_samples: int = 1, seed: int | None = None) -> np.ndarray:
-    """Generate images for pathology codes with a trained conditional VAE, drawing `z ~ N(0, I)`.
+def sample(
+    model: keras.Model, codes, num_samples: int = 1, seed: int | None = None, temperature: float = 1.0
+) -> np.ndarray:
+    """Generate images for pathology codes with a trained conditional VAE, drawing `z ~ N(0, temperature² I)`.
 
     Args:
         model: a model from `build_conditional_vae` (or its `"decoder"` sub-model).
@@ -225,15 +227,19 @@ def sample(model: keras.Model, codes, num_samples: int = 1, seed: int | None = N
             string such as `"Cardiomegaly|Effusion"`, or a list of such strings.
         num_samples: images per condition.
         seed: seed of `z` (numpy), for reproducible samples.
+        temperature: scale of `z`; 1 samples the prior, smaller values trade diversity for typical images (as
+            Glow's reduced temperature or BigGAN's truncation).
 
     Returns:
         `float32` `(n · num_samples, height, width, channels)` in `[0, 1]`, the `num_samples` images of the first
         condition first.
 
     Raises:
-        ValueError: if the codes do not match the decoder's condition length, or hold NaN.
+        ValueError: if the codes do not match the decoder's condition length, hold NaN, or `temperature` < 0.
     """
     num_samples = check_positive_int("num_samples", num_samples)
+    if isinstance(temperature, bool) or not isinstance(temperature, int | float) or temperature < 0:
+        raise ValueError(f"temperature must be a number >= 0 (1 samples the prior), got {temperature!r}")
     decoder = model.get_layer("decoder") if "decoder" in {layer.name for layer in model.layers} else model
     latent_dim, num_codes = decoder.inputs[0].shape[-1], decoder.inputs[1].shape[-1]
     if isinstance(codes, str):
@@ -247,5 +253,5 @@ def sample(model: keras.Model, codes, num_samples: int = 1, seed: int | None = N
     if np.isnan(codes).any():
         raise ValueError("codes hold NaN (unknown labels); pass 0 or 1 for every code when generating")
     repeated = np.repeat(codes, num_samples, axis=0)
-    z = np.random.default_rng(seed).standard_normal((len(repeated), latent_dim)).astype("float32")
+    z = temperature * np.random.default_rng(seed).standard_normal((len(repeated), latent_dim)).astype("float32")
     return np.asarray(decoder.predict([z, repeated], verbose=0, batch_size=64), dtype="float32")
