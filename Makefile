@@ -11,7 +11,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
 
 # Library tests whose math runs on the Keras backend; they run a second time with KERAS_BACKEND=jax.
-BACKEND_TESTS := $(wildcard tests/test_losses.py tests/test_metrics.py tests/test_boxes.py tests/test_layers.py tests/test_models*.py)
+BACKEND_TESTS := $(wildcard tests/test_losses.py tests/test_metrics.py tests/test_boxes.py tests/test_layers.py tests/test_gradients.py tests/test_models*.py)
 
 export TF_CPP_MIN_LOG_LEVEL ?= 2
 export PYTHONHASHSEED ?= 0
