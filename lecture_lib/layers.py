@@ -101,9 +101,12 @@ class SoftArgmax2D(layers.Layer):
     Output shape:
         `(batch, num_landmarks, 2)`: `(x, y)` in pixels, or in `[0, 1]` with `normalized=True`, where
         `x_normalized = (x + 0.5) / width` (the image's left edge is 0, its right edge 1) and likewise for `y`.
+        With `stride = s` the heatmaps are `s` times smaller than the input image and the pixel coordinates are
+        those of the input image: `x_image = (x + 0.5) · s − 0.5` (normalized coordinates do not change).
 
     Args:
         normalized: return coordinates in `[0, 1]` instead of pixels.
+        stride: how many input pixels one heatmap pixel spans (1: heatmaps at the input resolution).
         apply_softmax: apply `SpatialSoftmax2D(temperature)` to the input first.
         temperature: the softmax temperature, used only with `apply_softmax=True`.
         epsilon: added to the heatmap sum before dividing, so an all-zero heatmap gives finite values.
@@ -119,9 +122,13 @@ class SoftArgmax2D(layers.Layer):
         apply_softmax: bool = False,
         temperature: float = 1.0,
         epsilon: float = 1e-7,
+        stride: int = 1,
         **kwargs,
     ):
         super().__init__(**kwargs)
+        if isinstance(stride, bool) or not isinstance(stride, numbers.Integral) or stride < 1:
+            raise ValueError(f"stride must be a positive integer (input pixels per heatmap pixel), got {stride!r}")
+        self.stride = int(stride)
         self.normalized = bool(normalized)
         self.apply_softmax = bool(apply_softmax)
         self.temperature = _check_positive("temperature", temperature, "use e.g. 1.0")
@@ -148,6 +155,9 @@ class SoftArgmax2D(layers.Layer):
         if self.normalized:
             x = (x + 0.5) / ops.cast(width, heatmaps.dtype)
             y = (y + 0.5) / ops.cast(height, heatmaps.dtype)
+        elif self.stride > 1:
+            x = (x + 0.5) * self.stride - 0.5
+            y = (y + 0.5) * self.stride - 0.5
         return ops.stack([x, y], axis=-1)
 
     def compute_output_shape(self, input_shape):
@@ -160,6 +170,7 @@ class SoftArgmax2D(layers.Layer):
             "apply_softmax": self.apply_softmax,
             "temperature": self.temperature,
             "epsilon": self.epsilon,
+            "stride": self.stride,
         }
 
 

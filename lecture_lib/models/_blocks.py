@@ -73,8 +73,10 @@ def conv_backbone(x, filters: int, depth: int, batch_norm: bool, prefix: str = "
     return x
 
 
-def unet_body(x, filters: int, depth: int, batch_norm: bool, dropout: float):
+def unet_body(x, filters: int, depth: int, batch_norm: bool, dropout: float, output_level: int = 0):
     """The U-Net of Ronneberger et al. (2015) without its output layer: `(H, W, C)` → `(H, W, filters)` features.
+
+    With `output_level = l > 0` the decoder stops `l` levels early: `(H / 2^l, W / 2^l, filters · 2^l)` features.
 
     Each encoder level is two 3×3 conv-BN-ReLU and a 2×2 max pool; the bottleneck has `filters·2^depth` channels
     and dropout; each decoder level is a 2×2 transposed convolution, concatenation with the encoder's skip
@@ -90,7 +92,7 @@ def unet_body(x, filters: int, depth: int, batch_norm: bool, dropout: float):
     if dropout:
         x = layers.Dropout(dropout, name="bottleneck_dropout")(x)
     x = conv_bn_relu(x, filters * 2**depth, batch_norm, name="bottleneck_b")
-    for level in reversed(range(depth)):
+    for level in reversed(range(output_level, depth)):
         x = layers.Conv2DTranspose(filters * 2**level, 2, strides=2, padding="same", name=f"decoder{level}_up")(x)
         x = layers.Concatenate(name=f"decoder{level}_concat")([x, skips[level]])
         if dropout:

@@ -101,6 +101,7 @@ def build_heatmap_landmark_net(
     normalized: bool = False,
     batch_norm: bool = True,
     dropout: float = 0.0,
+    output_stride: int = 1,
     name: str = "heatmap_landmark_net",
 ) -> keras.Model:
     """Build the v2 landmark network: a U-Net whose `num_landmarks` output channels go through "SoftMax 2D".
@@ -118,11 +119,14 @@ def build_heatmap_landmark_net(
         normalized: coordinates in `[0, 1]` (`(x + 0.5) / width`) instead of pixels.
         batch_norm: batch normalization after each convolution.
         dropout: dropout rate in the U-Net bottleneck and decoder.
+        output_stride: 1, 2, 4, … up to `2**depth`: heatmaps `output_stride` times smaller than the image (the
+            decoder stops early), which makes training several times cheaper; the soft-argmax still gives sub-pixel
+            coordinates in input pixels. Build the targets with `landmark_heatmaps(..., stride=output_stride)`.
         name: the model's name.
 
     Returns:
         A `keras.Model` mapping `(batch, height, width, channels)` to a dict
-        `{"heatmaps": (batch, height, width, K), "coordinates": (batch, K, 2)}`.
+        `{"heatmaps": (batch, height / s, width / s, K), "coordinates": (batch, K, 2)}` with `s = output_stride`.
 
     Raises:
         ValueError: for an invalid shape or knob.
@@ -132,11 +136,15 @@ def build_heatmap_landmark_net(
     num_landmarks = check_positive_int("num_landmarks", num_landmarks)
     filters = check_positive_int("filters", filters)
     dropout = check_rate("dropout", dropout)
+    output_stride = check_positive_int("output_stride", output_stride)
+    output_level = output_stride.bit_length() - 1
+    if output_stride != 2**output_level or output_level > depth:
+        raise ValueError(f"output_stride must be a power of 2 up to 2**depth = {2**depth}, got {output_stride}")
     inputs = keras.Input(input_shape, name="image")
-    x = unet_body(inputs, filters, depth, batch_norm, dropout)
+    x = unet_body(inputs, filters, depth, batch_norm, dropout, output_level=output_level)
     logits = layers.Conv2D(num_landmarks, 1, name="heatmap_logits")(x)
     heatmaps = SpatialSoftmax2D(temperature=temperature, name="heatmaps")(logits)
-    coordinates = SoftArgmax2D(normalized=normalized, name="coordinates")(heatmaps)
+    coordinates = SoftArgmax2D(normalized=normalized, stride=output_stride, name="coordinates")(heatmaps)
     return keras.Model(inputs, {"heatmaps": heatmaps, "coordinates": coordinates}, name=name)
 
 
@@ -147,13 +155,15 @@ def _check_landmarks(landmarks) -> np.ndarray:
     return points
 
 
-def landmark_heatmaps(landmarks, image_size, sigma: float = 2.0) -> np.ndarray:
+def landmark_heatmaps(landmarks, image_size, sigma: float = 2.0, stride: int = 1) -> np.ndarray:
     """Render heatmap targets: a Gaussian around each landmark, normalized to sum 1 like `SpatialSoftmax2D`'s output.
 
     Args:
-        landmarks: `(N, K, 2)` `(x, y)` pixels; NaN (absent) landmarks give a uniform map.
-        image_size: `(height, width)` of the heatmaps in pixels.
-        sigma: standard deviation of the Gaussian in pixels.
+        landmarks: `(N, K, 2)` `(x, y)` pixels of the input image; NaN (absent) landmarks give a uniform map.
+        image_size: `(height, width)` of the heatmaps in pixels (the image size divided by `stride`).
+        sigma: standard deviation of the Gaussian in heatmap pixels.
+        stride: input pixels per heatmap pixel; a landmark at `x` lands at `(x + 0.5) / stride - 0.5`, the inverse
+            of `SoftArgmax2D(stride=...)`.
 
     Returns:
         `float32` `(N, height, width, K)`, each map summing to 1.
@@ -162,6 +172,8 @@ def landmark_heatmaps(landmarks, image_size, sigma: float = 2.0) -> np.ndarray:
         ValueError: for badly shaped landmarks or a non-positive `sigma`.
     """
     points = _check_landmarks(landmarks)
+    stride = check_positive_int("stride", stride)
+    points = (points + 0.5) / stride - 0.5
     if not sigma > 0:
         raise ValueError(f"sigma must be positive, got {sigma!r}; about 1-3 pixels at 128 px works well")
     height, width = image_size
