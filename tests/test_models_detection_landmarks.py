@@ -25,6 +25,7 @@ from lecture_lib.models import (
     landmark_heatmaps,
     normalize_landmarks,
 )
+from lecture_lib.models.detection import HeatmapPooling, LogMeanExp2D
 
 RNG = np.random.default_rng(1)
 
@@ -65,10 +66,57 @@ def test_lesion_targets_by_hand_and_decode_inverts_them():
 
 
 def test_lesion_detector_trains_and_round_trips(tmp_path):
-    model = build_lesion_detector((32, 32, 1), num_classes=2, filters=4, depth=2, dropout=0.0)
+    model = build_lesion_detector((32, 32, 1), num_classes=2, filters=4, depth=2)
     x = RNG.uniform(size=(8, 32, 32, 1)).astype("float32")
     y = np.concatenate([np.ones((8, 1)), RNG.uniform(0.2, 0.8, (8, 4)), np.eye(2)[np.arange(8) % 2]], axis=1)
-    fit_lowers_loss_and_round_trips(model, x, y.astype("float32"), "mse", tmp_path, learning_rate=1e-3)
+    loaded = fit_lowers_loss_and_round_trips(model, x, y.astype("float32"), "mse", tmp_path, learning_rate=1e-3)
+    assert isinstance(loaded.get_layer("size"), HeatmapPooling)
+
+
+def test_heatmap_pooling_and_log_mean_exp_by_hand():
+    heatmap = np.zeros((1, 2, 2, 1), "float32")
+    heatmap[0, :, :, 0] = [[0.5, 0.25], [0.25, 0.0]]
+    maps = np.arange(8, dtype="float32").reshape(1, 2, 2, 2)  # channel 0: 0, 2, 4, 6; channel 1: 1, 3, 5, 7
+    pooled = keras.ops.convert_to_numpy(HeatmapPooling()([heatmap, maps]))
+    np.testing.assert_allclose(pooled, [[0.5 * 0 + 0.25 * 2 + 0.25 * 4, 0.5 * 1 + 0.25 * 3 + 0.25 * 5]], rtol=1e-6)
+    logits = np.array([0.0, 1.0, 2.0, 3.0], "float32").reshape(1, 2, 2, 1)
+    smooth_max = keras.ops.convert_to_numpy(LogMeanExp2D()(logits))
+    np.testing.assert_allclose(smooth_max, [[np.log(np.mean(np.exp([0.0, 1.0, 2.0, 3.0])))]], rtol=1e-6)
+    with pytest.raises(ValueError, match="one channel"):
+        HeatmapPooling()([np.ones((1, 2, 2, 2), "float32"), maps])
+
+
+def _hand_set_square_finder(model, logit_scale=40.0, size=0.25):
+    """Weights that turn every feature into a local mean of the image, the centre logits into `scale · brightness`."""
+    for layer in model.layers:
+        if isinstance(layer, keras.layers.Conv2D):
+            kernel, bias = layer.get_weights()
+            fan_in = np.prod(kernel.shape[:-1])
+            kernel = np.full_like(kernel, 1.0 / fan_in)
+            if layer.name == "centre_logits":
+                kernel *= logit_scale
+            elif layer.name == "size_maps":
+                kernel, bias = np.zeros_like(kernel), np.full_like(bias, np.log(size / (1 - size)))
+            elif layer.name == "class_maps":
+                kernel, bias = np.zeros_like(kernel), np.array([0.0, 2.0], "float32")
+            layer.set_weights([kernel, np.zeros_like(bias) if layer.name not in ("size_maps", "class_maps") else bias])
+
+
+def test_lesion_detector_head_localizes_a_bright_square():
+    # A bright 12 x 8 square, off-centre: x from 16 to 28 and y from 4 to 12 (pixel edges) -> centre (22, 8).
+    image = np.zeros((1, 32, 32, 1), "float32")
+    image[0, 4:12, 16:28] = 1.0
+    model = build_lesion_detector((32, 32, 1), num_classes=2, filters=4, depth=1, batch_norm=False)
+    _hand_set_square_finder(model)
+    y = model.predict(image, verbose=0)[0]
+    expected = encode_lesion_targets(np.array([[16, 4, 28, 12]], "float32"), np.array([1]), (32, 32), 2)
+    np.testing.assert_allclose(expected[1:3], [22 / 32, 8 / 32])
+    np.testing.assert_allclose(y[1:3] * 32, expected[1:3] * 32, atol=0.25)  # Bx, By within a quarter pixel
+    np.testing.assert_allclose(y[3:5], [0.25, 0.25], rtol=1e-5)  # Bh, Bw read from the size maps
+    np.testing.assert_allclose(y[5:], np.exp([0, 2]) / np.exp([0, 2]).sum(), rtol=1e-5)  # class softmax
+    moved = np.roll(image, (8, -8), axis=(1, 2))  # translation equivariance: the box follows the square
+    y_moved = model.predict(moved, verbose=0)[0]
+    np.testing.assert_allclose((y_moved[1:3] - y[1:3]) * 32, [-8, 8], atol=0.25)
 
 
 def test_grid_detector_shapes_and_validation():
