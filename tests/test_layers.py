@@ -12,28 +12,8 @@ import pytest
 from keras import layers, ops
 from scipy.special import softmax as scipy_softmax
 
+from lecture_lib.gradients import input_gradient
 from lecture_lib.layers import ResidualBlock, SoftArgmax2D, SpatialSoftmax2D
-
-
-def _gradient(function, x):
-    """Gradient of the scalar `function(x)` with the current backend's autodiff (test helper only)."""
-    backend = keras.backend.backend()
-    if backend == "tensorflow":
-        import tensorflow as tf
-
-        x = tf.convert_to_tensor(x)
-        with tf.GradientTape() as tape:
-            tape.watch(x)
-            value = function(x)
-        return keras.ops.convert_to_numpy(tape.gradient(value, x))
-    if backend == "jax":
-        import jax
-
-        return np.asarray(jax.grad(function)(keras.ops.convert_to_tensor(x)))
-    pytest.skip(f"no gradient helper for backend {backend}")
-
-
-# --- SpatialSoftmax2D -------------------------------------------------------------------------------------------
 
 
 def test_spatial_softmax_matches_scipy_softmax_over_flattened_pixels():
@@ -118,7 +98,9 @@ def test_soft_argmax_of_uniform_map_is_the_centre_and_zero_map_is_finite():
 def test_soft_argmax_gradient_is_finite_and_nonzero():
     layer = SoftArgmax2D(apply_softmax=True)
     logits = np.random.default_rng(2).normal(size=(2, 6, 5, 2)).astype("float32")
-    grad = _gradient(lambda x: ops.sum(layer(x)[..., 0] * 2.0 + layer(x)[..., 1]), logits)
+    grad = ops.convert_to_numpy(
+        input_gradient(lambda x: ops.sum(layer(x)[..., 0] * 2.0 + layer(x)[..., 1]), ops.convert_to_tensor(logits))
+    )
     assert np.all(np.isfinite(grad)) and np.abs(grad).max() > 1e-3
 
 
