@@ -49,3 +49,13 @@ def test_package_exports_the_loaders_lazily():
     assert datasets.rle_decode.__module__ == "lecture_lib.datasets.siim"
     with pytest.raises(AttributeError, match="no attribute 'load_everything'"):
         datasets.load_everything  # noqa: B018
+
+
+def test_importing_the_datasets_package_does_not_load_keras():
+    # Loaders are numpy + PIL; a student reading NIH labels should not wait for TensorFlow to start.
+    import subprocess
+    import sys
+
+    code = "import sys, lecture_lib.datasets; print('keras' in sys.modules)"
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert result.stdout.strip() == "False"

@@ -34,7 +34,6 @@ import numpy as np
 
 from lecture_lib.datasets.schema import PAD, CXRSet
 from lecture_lib.labels import FINDINGS, NO_FINDING, NUM_PATHOLOGIES, PATHOLOGIES, code_of
-from lecture_lib.metrics import cardiothoracic_ratio
 
 FIELD_OF_VIEW_MM = 380.0
 """Side of the square detector field in mm (real detectors are about 35 x 43 cm)."""
@@ -992,6 +991,9 @@ def generate(
         labels[index, [code_of(t) for t in titles]] = 1.0
 
     landmarks = np.stack([_landmarks(item, spacing) for item in params])
+    # Imported here: lecture_lib.metrics loads Keras, which the data modules (and their users) need not import.
+    from lecture_lib.metrics import cardiothoracic_ratio
+
     ratio = np.asarray(cardiothoracic_ratio(landmarks, LANDMARK_NAMES), dtype=np.float32)
     labels[:, code_of("Cardiomegaly")] = ratio > 0.5
     labels[:, NO_FINDING] = labels.sum(axis=1) == 0
