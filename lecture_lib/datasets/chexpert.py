@@ -105,6 +105,55 @@ def read_csv(path: Path | str) -> pd.DataFrame:
     return pd.read_csv(path, dtype={"Path": str, "Sex": str, "Frontal/Lateral": str, "AP/PA": str})
 
 
+def load_table_images(
+    table: pd.DataFrame,
+    path_column: str,
+    folder: Path,
+    image_size: int,
+    *,
+    not_found: str,
+    max_images: int | None,
+    num_workers: int | None,
+    progress: bool,
+    desc: str,
+) -> tuple[pd.DataFrame, np.ndarray]:
+    """Keep the rows of a label table whose JPEG/PNG exists under `folder`, then decode them (CheXpert, MIMIC-CXR).
+
+    Args:
+        table: one row per image, with relative image paths in `path_column`.
+        path_column: the column holding paths relative to `folder`.
+        folder: the dataset folder.
+        image_size: output side in pixels.
+        not_found: the message of the `DatasetNotFoundError` raised when no listed image exists.
+        max_images: keep at most this many of the present rows, in table order.
+        num_workers: decoding threads (`None`: one per core).
+        progress: show a progress bar.
+        desc: the progress bar's label.
+
+    Returns:
+        `(table, images)`: the kept rows and their images `(N, image_size, image_size, 1)` float32.
+
+    Raises:
+        DatasetNotFoundError: if none of the listed images is on disk.
+    """
+    table = table[[(folder / path).exists() for path in table[path_column]]]
+    if table.empty:
+        raise dl.DatasetNotFoundError(not_found)
+    if max_images is not None:
+        table = table.iloc[:max_images]
+    images, _ = load_images(
+        [folder / path for path in table[path_column]],
+        image_size,
+        reader=lambda path: read_image(path, draft_size=image_size),
+        cache_dir=folder / "cache",
+        root=folder,
+        num_workers=num_workers,
+        progress=progress,
+        desc=desc,
+    )
+    return table, images
+
+
 def load_chexpert(
     data_dir: Path | str | None = None,
     image_size: int = 256,
@@ -152,22 +201,11 @@ def load_chexpert(
         table = table[table["Frontal/Lateral"] == "Frontal"]
     if views is not None:
         table = table[table["AP/PA"].isin([str(view).upper() for view in views])]
-    table = table[[(folder / path).exists() for path in table["Path"]]]
-    if table.empty:
-        raise dl.DatasetNotFoundError(f"no CheXpert image listed in {split}.csv exists under {folder}.\n"
-                                      f"{CHEXPERT.instructions(folder)}")  # fmt: skip
-    if max_images is not None:
-        table = table.iloc[:max_images]
-    images, _ = load_images(
-        [folder / path for path in table["Path"]],
-        image_size,
-        reader=lambda path: read_image(path, draft_size=image_size),
-        cache_dir=folder / "cache",
-        root=folder,
-        num_workers=num_workers,
-        progress=progress,
-        desc="CheXpert",
-    )
+    table, images = load_table_images(
+        table, "Path", folder, image_size,
+        not_found=f"no CheXpert image listed in {split}.csv exists under {folder}.\n{CHEXPERT.instructions(folder)}",
+        max_images=max_images, num_workers=num_workers, progress=progress, desc="CheXpert",
+    )  # fmt: skip
     views_out = np.where(table["Frontal/Lateral"] == "Lateral", "LATERAL", table["AP/PA"].fillna("").astype(str))
     return CXRSet(
         images=images,

@@ -19,8 +19,7 @@ from pathlib import Path
 import pandas as pd
 
 from lecture_lib.datasets import download as dl
-from lecture_lib.datasets.chexpert import map_labels
-from lecture_lib.datasets.imageio import load_images, read_image
+from lecture_lib.datasets.chexpert import load_table_images, map_labels
 from lecture_lib.datasets.registry import MIMIC
 from lecture_lib.datasets.schema import CXRSet
 
@@ -92,22 +91,12 @@ def load_mimic(
     table = meta.merge(study_labels, on=["subject_id", "study_id"], how="left", validate="many_to_one")
     table["path"] = [image_path(s, t, d) for s, t, d in zip(table["subject_id"], table["study_id"], table["dicom_id"],
                                                             strict=True)]  # fmt: skip
-    table = table[[(folder / path).exists() for path in table["path"]]]
-    if table.empty:
-        raise dl.DatasetNotFoundError(f"no MIMIC-CXR-JPG image of the metadata file exists under {folder}/files/.\n"
-                                      f"{MIMIC.instructions(folder)}")  # fmt: skip
-    if max_images is not None:
-        table = table.iloc[:max_images]
-    images, _ = load_images(
-        [folder / path for path in table["path"]],
-        image_size,
-        reader=lambda path: read_image(path, draft_size=image_size),
-        cache_dir=folder / "cache",
-        root=folder,
-        num_workers=num_workers,
-        progress=progress,
-        desc="MIMIC-CXR",
-    )
+    table, images = load_table_images(
+        table, "path", folder, image_size,
+        not_found=f"no MIMIC-CXR-JPG image of the metadata file exists under {folder}/files/.\n"
+                  f"{MIMIC.instructions(folder)}",
+        max_images=max_images, num_workers=num_workers, progress=progress, desc="MIMIC-CXR",
+    )  # fmt: skip
     return CXRSet(
         images=images,
         labels=map_labels(table, uncertain, blank),
