@@ -5,8 +5,6 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-import keras
-
 REPO_ROOT = Path(__file__).resolve().parent.parent
 """The repository root (the folder that holds `lecture_lib/`, `notebooks/` and `data/`)."""
 
@@ -27,6 +25,8 @@ def set_seed(seed: int = DEFAULT_SEED) -> int:
     """
     if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
         raise ValueError(f"seed must be a non-negative integer, got {seed!r}")
+    import keras  # here, not at the top: the data modules use this file and need not start a backend
+
     keras.utils.set_random_seed(seed)
     return seed
 

@@ -56,6 +56,6 @@ def test_importing_the_datasets_package_does_not_load_keras():
     import subprocess
     import sys
 
-    code = "import sys, lecture_lib.datasets; print('keras' in sys.modules)"
+    code = "import sys, lecture_lib.datasets, lecture_lib.datasets.nih; print('keras' in sys.modules)"
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert result.stdout.strip() == "False"
