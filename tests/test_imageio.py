@@ -8,6 +8,7 @@ from PIL import Image
 from skimage.measure import block_reduce
 
 from lecture_lib.datasets import imageio
+from lecture_lib.datasets.arraycache import ArrayCache
 
 
 def test_area_resize_equals_block_mean_for_integer_factors():
@@ -73,8 +74,11 @@ def test_load_images_parallel_cache_and_sizes(tmp_path):
     assert images.shape == (6, 16, 16, 1) and images.dtype == np.float32
     np.testing.assert_allclose(images[:, 0, 0, 0], np.arange(6) * 10 / 255.0, atol=1e-6)
     assert sizes.tolist() == [[32, 48]] * 6
-    cached = sorted(p.name for p in (tmp_path / "cache" / "16px").iterdir())
-    assert cached == [f"imgs__{i}.png.32x48.npy" for i in range(6)]
+    shards = sorted(p.suffix for p in (tmp_path / "cache" / "16px").iterdir())
+    assert shards == [".json", ".npy"]  # one shard: the images in one array, keys and sizes in its index
+    entries = ArrayCache(tmp_path / "cache" / "16px", 16).entries()
+    assert sorted(entries) == [f"imgs__{i}.png" for i in range(6)]
+    assert {(e.height, e.width) for e in entries.values()} == {(32, 48)}
     again, sizes_again = imageio.load_images(paths, 16, reader=counting_reader, cache_dir=tmp_path / "cache",
                                              root=tmp_path, progress=False)  # fmt: skip
     assert len(calls) == 6  # second load read the cache only
