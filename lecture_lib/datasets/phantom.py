@@ -371,7 +371,11 @@ def _diaphragm(q, s):
     dd = q - q_dome
     medial = 22.0 / (q_dome * q_dome)
     lateral = s["cp"] / ((s["W"] - q_dome) ** 2)
-    curve = (lateral if dd > 0 else medial) if np.ndim(dd) == 0 else medial + (lateral - medial) * (dd > 0)
+    curve = (
+        (lateral if dd > 0 else medial)
+        if np.ndim(dd) == 0
+        else np.where(dd > 0, np.float32(lateral), np.float32(medial))
+    )
     return s["dome"] + curve * dd * dd
 
 
@@ -416,7 +420,7 @@ def _margins(q, v, u, p, s) -> dict:
     m0 = p["M0"]
     widest = p["dome_r"] - 15.0
     q_apex = 0.45 * width
-    a = (q_apex - m0) + (width - 2.0 * q_apex + m0) * (q > q_apex)
+    a = np.where(q > q_apex, np.float32(width - q_apex), np.float32(q_apex - m0))  # float32 like the grid
     dq = (q - q_apex) / a
     dv = np.minimum(v - widest, 0.0) * (1.0 / (widest - apex))
     m_wall = (1.0 - np.sqrt(dq * dq + dv * dv)) * a
@@ -473,10 +477,19 @@ def _segment_distance(u, v, x0, y0, x1, y1):
 def _rib_index(t, p):
     """Continuous rib number of a rib-aligned height `t`: rib `i` runs at `first + step*i + growth*i**2`."""
     step, growth = p["rib_step"], p["rib_growth"]
-    index = (np.sqrt(np.maximum(step * step + 4.0 * growth * (t - p["rib_first"]), 0.0)) - step) * (0.5 / growth)
-    nearest = _clip(np.round(index), 0.0, 11.0)
-    center = p["rib_first"] + step * nearest + growth * nearest * nearest
-    return index, center, step + 2.0 * growth * nearest
+    index = t * (4.0 * growth)
+    index += step * step - 4.0 * growth * p["rib_first"]
+    np.sqrt(np.maximum(index, 0.0, out=index), out=index)
+    index -= step
+    index *= 0.5 / growth
+    nearest = np.rint(index)
+    np.clip(nearest, 0.0, 11.0, out=nearest)
+    spacing = nearest * (2.0 * growth)
+    spacing += step
+    center = (spacing + step) * nearest  # 2 (step * i + growth * i**2)
+    center *= 0.5
+    center += p["rib_first"]
+    return index, center, spacing
 
 
 def _rib_height(index, p):
@@ -699,7 +712,7 @@ def _render_opacities(frame, p, body, lung_ramp, sides, projection):
     for kind, spec in p["opacities"]:
         if kind == "infiltration":
             blobs = np.zeros_like(body)
-            for signed_q, t, size in zip(spec["q"], spec["t"], spec["size"], strict=True):
+            for signed_q, t, size in zip(spec["q"].tolist(), spec["t"].tolist(), spec["size"].tolist(), strict=True):
                 s = _side(p, _LEFT if signed_q > 0 else _RIGHT)
                 cu = cx + signed_q * s["W"]
                 cv = s["apex"] + t * (s["dome"] - s["apex"])
@@ -768,7 +781,7 @@ def _render_lesions(frame, p, body, lung_ramp, projection):
         if title in ("Nodule", "Mass"):
             angle = np.arctan2(dv, du)
             radius = spec["radius"]
-            for k, (amplitude, phase) in enumerate(zip(spec["lobes"], spec["phase"], strict=True)):
+            for k, (amplitude, phase) in enumerate(zip(spec["lobes"].tolist(), spec["phase"].tolist(), strict=True)):
                 radius = radius + (spec["radius"] * amplitude) * np.sin((k + 2) * angle + phase)
             distance = np.sqrt(du * du + dv * dv)
             density = 1.6 if title == "Nodule" else 1.1
@@ -780,7 +793,7 @@ def _render_lesions(frame, p, body, lung_ramp, projection):
             lung = (ramp > 0) & mine
             if title == "Pneumonia":
                 blobs = np.zeros_like(u)
-                for (ou, ov), size in zip(spec["offsets"], spec["sizes"], strict=True):
+                for (ou, ov), size in zip(spec["offsets"].tolist(), spec["sizes"].tolist(), strict=True):
                     eu, ev = du - ou, dv - ov
                     blobs += np.exp((eu * eu + ev * ev) * (-0.5 / (size * size)))
                 patchy = _clip(1.5 * blobs - 0.25, 0.0, 1.0) * (0.8 + 0.2 * np.cos(u / 4.1) * np.cos(v / 3.3))
@@ -828,13 +841,37 @@ def _blur(image, sigma):
     return image
 
 
-def _render_image(p, image_size, noise_seed, channel):
-    """Render one study: image and bone-free twin `(H, W)` in [0, 1], masks `(H, W, M)`, boxes, box titles."""
+def _quantum_noise(seed_sequence, size):
+    """`(size, size)` float32 noise of mean 0 and variance 1: the sum of four uniform random bytes, standardized.
+
+    This Irwin-Hall sum (kurtosis 2.7 where a Gaussian has 3) is twice as fast as numpy's Gaussian sampler, and
+    photon counts are not exactly Gaussian either; the mean of four uniform integers 0..255 is 510 and the
+    variance 4 * (256**2 - 1) / 12 = 21845.
+    """
+    count = 4 * size * size
+    raw = np.random.SFC64(seed_sequence).random_raw((count + 7) // 8).view(np.uint8)[:count]  # raw 64-bit words
+    total = raw.reshape(4, size * size).sum(axis=0, dtype=np.uint16).astype(np.float32)
+    total -= 510.0
+    total *= np.float32(1.0 / math.sqrt(21845.0))
+    return total.reshape(size, size)
+
+
+def _film(projection, p, out):
+    """The S-shaped film curve `0.5 + 0.5 tanh((P - centre) / width)` of the study's window, written into `out`."""
+    np.subtract(projection, np.float32(p["window_center"]), out=out)
+    out *= np.float32(1.0 / p["window_width"])
+    np.tanh(out, out=out)
+    out *= 0.5
+    out += 0.5
+
+
+def _render_image(p, image_size, noise_seed, channel, image_out, twin_out, masks):
+    """Render one study into `image_out` and `twin_out` (the bone-free twin, or None), both `(H, W)` in [0, 1],
+    and `masks` (`(H, W, M)` uint8, zero on entry); return the boxes `(x1, y1, x2, y2, title)`."""
     frame = _Frame(p, image_size)
     body = _body(frame, p)
     projection = MU_SOFT * body
     bones = np.zeros_like(body)
-    masks = np.zeros((image_size, image_size, len(channel)), dtype=np.uint8)
     sides, lung_ramp = _render_sides(frame, p, body, projection, bones, masks, channel)
     _render_midline(frame, p, projection)
     _render_opacities(frame, p, body, lung_ramp, sides, projection)
@@ -851,18 +888,18 @@ def _render_image(p, image_size, noise_seed, channel):
         if name in channel:
             masks[rows, cols, channel[name]] |= region
     # Quantum noise: N = N0 exp(-P) photons per pixel, so log(N0 / N) has standard deviation exp(P / 2) / sqrt(N0).
-    noise = np.random.default_rng(noise_seed).standard_normal((image_size, image_size), np.float32)
+    noise = _quantum_noise(noise_seed, image_size)
     photons = p["photons"] * frame.spacing * frame.spacing
     noise *= np.exp(0.5 * np.maximum(projection, 0.0))
     projection += noise * (1.0 / math.sqrt(photons))
     sigma = 0.75 / frame.spacing
     bone_free = _blur(projection, sigma)
+    if twin_out is not None:
+        _film(bone_free, p, twin_out)
     bones *= MU_BONE - MU_SOFT
-    image = bone_free + _blur(bones, sigma)
-    scale = 1.0 / p["window_width"]
-    image = 0.5 + 0.5 * np.tanh((image - p["window_center"]) * scale)
-    bone_free = 0.5 + 0.5 * np.tanh((bone_free - p["window_center"]) * scale)
-    return image, bone_free, masks, boxes
+    bone_free += _blur(bones, sigma)
+    _film(bone_free, p, image_out)
+    return boxes
 
 
 def _landmarks(p, spacing):
@@ -976,15 +1013,12 @@ def generate(
     channel = {name: i for i, name in enumerate(mask_names)}
     images = np.empty((num_images, image_size, image_size, 1), dtype=np.float32)
     twins = np.empty_like(images) if bone_free else None
-    masks = np.empty((num_images, image_size, image_size, len(mask_names)), dtype=np.uint8)
+    masks = np.zeros((num_images, image_size, image_size, len(mask_names)), dtype=np.uint8)
     all_boxes, labels = [], np.zeros((num_images, NUM_PATHOLOGIES), dtype=np.float32)
     for index, item in enumerate(params):
-        image, twin, masks[index], boxes = _render_image(
-            item, image_size, np.random.SeedSequence([seed, 2, index]), channel
-        )
-        images[index, ..., 0] = image
-        if bone_free:
-            twins[index, ..., 0] = twin
+        noise_seed = np.random.SeedSequence([seed, 2, index])
+        twin = twins[index, ..., 0] if bone_free else None
+        boxes = _render_image(item, image_size, noise_seed, channel, images[index, ..., 0], twin, masks[index])
         all_boxes.append([(*box[:4], code_of(box[4])) for box in boxes])
         titles = {t for t in item["titles"] if t not in BOX_FINDINGS} | {box[4] for box in boxes}
         titles.discard("Cardiomegaly")
