@@ -182,6 +182,8 @@ def _sample_patient(rng: np.random.Generator) -> dict:
         "rotation": math.radians(rng.normal(0.0, 1.2)),
         "fluid_r": 1e4,
         "fluid_l": 1e4,
+        "rib_phase": rng.uniform(0, 2 * math.pi),
+        "breast": rng.uniform(0.0, 28.0) * scale,
     }
 
 
@@ -229,8 +231,8 @@ def _sample_study(rng: np.random.Generator, patient: dict, titles: frozenset[str
     p["titles"] = titles
     p["rotation"] = patient["rotation"] + math.radians(rng.normal(0.0, 0.6))
     p["shift_x"], p["shift_y"] = rng.normal(0.0, 4.0, 2)
-    p["window_center"] = rng.normal(2.62, 0.08)
-    p["window_width"] = rng.normal(1.22, 0.045)
+    p["window_center"] = rng.normal(2.75, 0.08)
+    p["window_width"] = rng.normal(1.45, 0.05)
     p["photons"] = 2.0e4 * rng.uniform(0.5, 2.0)
     p["mu_lung"] = MU_LUNG
     p["markings"] = 1.0
@@ -475,7 +477,10 @@ def _segment_distance(u, v, x0, y0, x1, y1):
 
 
 def _rib_index(t, p):
-    """Continuous rib number of a rib-aligned height `t`: rib `i` runs at `first + step*i + growth*i**2`."""
+    """Rib number of a rib-aligned height `t`: continuous, nearest rib (0-11), its height and the local spacing.
+
+    Rib `i` runs at `first + step*i + growth*i**2`.
+    """
     step, growth = p["rib_step"], p["rib_growth"]
     index = t * (4.0 * growth)
     index += step * step - 4.0 * growth * p["rib_first"]
@@ -489,7 +494,7 @@ def _rib_index(t, p):
     center = (spacing + step) * nearest  # 2 (step * i + growth * i**2)
     center *= 0.5
     center += p["rib_first"]
-    return index, center, spacing
+    return index, nearest, center, spacing
 
 
 def _rib_height(index, p):
@@ -513,10 +518,12 @@ def _add_bones(frame, p, s, bones):
         q, v = (frame.u[win] - cx) * sign, frame.v[win]
         arc = (k * q - p["rib_rise"]) * q
         slope = 2.0 * k * q - p["rib_rise"]
-        index, center, spacing = _rib_index(v - arc, p)
-        distance = (v - arc - center) / np.sqrt(1.0 + slope * slope)
-        radius = 0.31 * spacing
-        posterior = _chord(radius, distance) - 0.6 * _chord(0.62 * radius, distance)
+        index, nearest, center, spacing = _rib_index(v - arc, p)
+        # Each rib is a little thicker or thinner and higher or lower than the regular ladder.
+        wobble = np.sin(nearest * 2.4 + p["rib_phase"])
+        distance = (v - arc - center + 1.8 * wobble) / np.sqrt(1.0 + slope * slope)
+        radius = (0.29 + 0.03 * wobble) * spacing
+        posterior = 0.85 * (_chord(radius, distance) - 0.62 * _chord(0.7 * radius, distance))
         posterior *= _clip((width + 7.0 - q) * (1.0 / 7.0), 0.0, 1.0) * _clip((q - 14.0) * 0.2, 0.0, 1.0)
         posterior *= (index > -0.5) & (index < 11.5)
         bones[win] += posterior
@@ -529,7 +536,7 @@ def _add_bones(frame, p, s, bones):
         q, v = (frame.u[win] - cx) * sign, frame.v[win]
         lateral = width - q
         h = p["rib_drop"] + p["ant_slope"] * lateral + 0.0012 * lateral * lateral
-        index, center, spacing = _rib_index(v - h, p)
+        index, _, center, spacing = _rib_index(v - h, p)
         slope = p["ant_slope"] + 0.0024 * lateral
         distance = (v - h - center) / np.sqrt(1.0 + slope * slope)
         radius = 0.34 * spacing
@@ -605,6 +612,27 @@ def _body(frame, p):
     arm = 2.0 * np.sqrt(np.maximum(32.0 * 32.0 - arm * arm, 0.0))
     arm *= _clip((v - apex + 12.0) * (1.0 / 30.0), 0.0, 1.0)
     return trunk + arm
+
+
+def _add_breasts(frame, p, projection):
+    """Add the breast and pectoral soft tissue in front of the lower lungs: greyer lung bases, a curved lower edge.
+
+    Each is half an ellipsoid lying on the lower chest wall, `p["breast"]` mm thick at its centre (0-28 mm per
+    patient), its lower border crossing the costophrenic region as in real radiographs.
+    """
+    thickness = p["breast"]
+    if thickness < 1.0:
+        return
+    cx, dome = p["cx"], 0.5 * (p["dome_r"] + p["dome_l"])
+    reach = max(p["W_r"], p["W_l"]) + 10.0
+    win = frame.window(cx - reach, cx + reach, dome - 95.0, dome + 45.0)
+    if win is None:
+        return
+    half = 0.5 * (p["W_r"] + p["W_l"])
+    du = (np.abs(frame.u[win] - cx) - 0.62 * half) * (1.0 / (0.42 * half))
+    dv = (frame.v[win] - dome + 20.0) * (1.0 / 62.0)
+    inside = 1.0 - du * du - dv * dv
+    projection[win] += (MU_SOFT * thickness) * np.sqrt(np.maximum(inside, 0.0))
 
 
 def _render_sides(frame, p, body, projection, bones, masks, channel):
@@ -763,7 +791,7 @@ def _lesion_window(frame, title, spec):
     elif title == "Pneumonia":
         reach = float(np.abs(spec["offsets"]).max() + 3.0 * spec["sizes"].max())
     else:
-        reach = 1.2 * max(spec["radii"]) + 2.0
+        reach = 1.35 * max(spec["radii"]) + 2.0  # lobulated edge (0.98) plus the soft border (0.31)
     return frame.window(cu - reach, cu + reach, cv - reach, cv + reach)
 
 
@@ -792,30 +820,35 @@ def _render_lesions(frame, p, body, lung_ramp, projection):
             mine = (u > p["cx"]) if side == _LEFT else (u <= p["cx"])
             lung = (ramp > 0) & mine
             if title == "Pneumonia":
+                # Ill-defined, mottled airspace opacity: overlapping acini filling unevenly, fading at the edges.
                 blobs = np.zeros_like(u)
                 for (ou, ov), size in zip(spec["offsets"].tolist(), spec["sizes"].tolist(), strict=True):
                     eu, ev = du - ou, dv - ov
                     blobs += np.exp((eu * eu + ev * ev) * (-0.5 / (size * size)))
-                patchy = _clip(1.5 * blobs - 0.25, 0.0, 1.0) * (0.8 + 0.2 * np.cos(u / 4.1) * np.cos(v / 3.3))
+                patchy = 1.0 - np.exp(-1.4 * blobs)
                 patchy *= lung
-                projection[win] += _airspace(patchy, thick, ramp, p, 0.7)
-                region = patchy > 0.3
+                projection[win] += _airspace(patchy, thick, ramp, p, 0.5)
+                region = patchy > 0.4
             else:
+                # Lobar consolidation: a lobulated, soft-edged airspace opacity that stops sharply at the fissure,
+                # with air bronchograms (aerated bronchi, dark branching lines) inside.
                 ra, rb = spec["radii"]
-                ellipse = 1.0 - np.sqrt((du / ra) ** 2 + (dv / rb) ** 2)
-                # Patchy, irregular airspace filling with soft edges: the lobar ellipse roughened by waves.
+                eu, ev = du * (1.0 / ra), dv * (1.0 / rb)
+                spread = np.sqrt(eu * eu + ev * ev)
+                angle = np.arctan2(ev, eu)
                 phase = spec["phase"]
-                rough = np.cos(du * (1.0 / 6.5) + phase) * np.cos(dv * (1.0 / 8.5) + 1.7 * phase)
-                rough += np.cos((du + dv) * (1.0 / 4.8) + 2.3 * phase)
-                dense = _clip(2.2 * ellipse + 0.22 * rough + 0.1, 0.0, 1.0)
+                edge = 0.82 + 0.1 * np.sin(3.0 * angle + phase) + 0.06 * np.sin(5.0 * angle + 2.3 * phase)
+                dense = _clip((edge - spread) * 1.6 + 0.5, 0.0, 1.0)
+                dense *= dense * (3.0 - 2.0 * dense)  # smoothstep: a fluffy border about 12 mm wide
                 fissure = cv + (0.45 * rb if spec["upper"] else -0.45 * rb) + spec["fissure"] * du
-                dense *= (v < fissure) if spec["upper"] else (v > fissure)
+                dense *= _clip(((fissure - v) if spec["upper"] else (v - fissure)) * 0.5 + 0.5, 0.0, 1.0)
                 dense *= lung
                 s = _side(p, side)
                 dq = (u - p["cx"]) * s["sign"] - s["hilum_q"]
-                bronchi = np.cos(11.0 * np.arctan2(v - p["carina"] - 28.0, dq) + spec["phase"]) ** 2
-                bronchi = bronchi**8 * _clip(ellipse * 3.0, 0.0, 1.0)
-                projection[win] += _airspace(dense * (1.0 - 0.55 * bronchi), thick, ramp, p, 0.9)
+                bronchi = np.cos(7.0 * np.arctan2(v - p["carina"] - 28.0, dq) + phase) ** 2
+                bronchi **= 24
+                bronchi *= dense
+                projection[win] += _airspace(dense * (1.0 - 0.35 * bronchi), thick, ramp, p, 0.6)
                 region = dense > 0.5
         lesions.append((title, win, region))
     return lesions
@@ -871,6 +904,7 @@ def _render_image(p, image_size, noise_seed, channel, image_out, twin_out, masks
     frame = _Frame(p, image_size)
     body = _body(frame, p)
     projection = MU_SOFT * body
+    _add_breasts(frame, p, projection)
     bones = np.zeros_like(body)
     sides, lung_ramp = _render_sides(frame, p, body, projection, bones, masks, channel)
     _render_midline(frame, p, projection)
