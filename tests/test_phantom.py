@@ -2,7 +2,7 @@
 
 import numpy as np
 import pytest
-from scipy.ndimage import binary_erosion, laplace
+from scipy.ndimage import binary_dilation, binary_erosion, laplace
 from skimage.transform import resize
 
 from lecture_lib.datasets import phantom
@@ -217,3 +217,41 @@ def test_ribs_fade_where_soft_tissue_is_thick(data):
     abdomen = rows & cols
     assert twin[abdomen].mean() > 0.85 and twin[lungs].mean() < 0.45
     assert np.percentile(bone[abdomen], 90) < 0.25 * np.percentile(bone[lungs], 90)
+
+
+@pytest.mark.parametrize("finding", ["Consolidation", "Pneumonia"])
+def test_airspace_opacities_have_soft_borders(finding):
+    # Same patient, pose, exposure and noise with and without the finding: the difference of the bone-free twins is
+    # the opacity alone. It is densest inside the mask, fades across its border (no cut-out block), and is absent
+    # far from it.
+    names = [finding.lower()]
+    sick = generate(6, 128, seed=12, findings=[finding], mask_names=names)
+    healthy = generate(6, 128, seed=12, findings=[], mask_names=names)
+    checked = 0
+    for i in range(6):
+        region = sick.masks[i, ..., 0] > 0
+        if region.sum() < 20:
+            continue
+        opacity = sick.targets["bone_free"][i, ..., 0] - healthy.targets["bone_free"][i, ..., 0]
+        core = binary_erosion(region, iterations=2)
+        ring = binary_dilation(region, iterations=1) & ~region
+        far = ~binary_dilation(region, iterations=8)
+        assert opacity[core].mean() > 0.05
+        assert 0.1 * opacity[core].mean() < opacity[ring].mean() < 0.8 * opacity[core].mean()
+        assert np.abs(opacity[far]).mean() < 0.01
+        checked += 1
+    assert checked >= 4
+
+
+def test_quantum_noise_is_standardized_and_deterministic():
+    seed = np.random.SeedSequence([3, 2, 7])
+    noise = phantom._quantum_noise(seed, 256)
+    assert noise.shape == (256, 256) and noise.dtype == np.float32
+    np.testing.assert_array_equal(noise, phantom._quantum_noise(np.random.SeedSequence([3, 2, 7]), 256))
+    # Sum of four uniform bytes: mean 0, variance 1, bounded by 510 / sqrt(21845) = 3.45, kurtosis 3 - 1.2 / 4 = 2.7.
+    assert abs(noise.mean()) < 0.01 and abs(noise.std() - 1.0) < 0.01
+    assert np.abs(noise).max() <= 510 / np.sqrt(21845) + 1e-5
+    kurtosis = np.mean(noise.astype(np.float64) ** 4) / np.mean(noise.astype(np.float64) ** 2) ** 2
+    assert abs(kurtosis - 2.7) < 0.03
+    # Neighbouring pixels are independent.
+    assert abs(np.corrcoef(noise[:, :-1].ravel(), noise[:, 1:].ravel())[0, 1]) < 0.01

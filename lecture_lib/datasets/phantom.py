@@ -502,43 +502,54 @@ def _rib_height(index, p):
     return p["rib_first"] + p["rib_step"] * index + p["rib_growth"] * index * index
 
 
-def _add_bones(frame, p, s, bones):
-    """Add one side's rib and clavicle thickness (mm) to `bones`, each inside its own window."""
-    cx, width, sign = p["cx"], s["W"], s["sign"]
+def _add_bones(frame, p, bones):
+    """Add the rib and clavicle thickness (mm) of both sides to `bones`, each bone kind inside one window.
 
-    def window(q0, q1, v0, v1):
-        u0, u1 = sorted((cx + sign * q0, cx + sign * q1))
-        return frame.window(u0, u1, v0, v1)
+    Both sides are drawn in one pass over `q = |u - cx|`, with each side's thorax half-width where it applies.
+    """
+    cx, w_r, w_l = p["cx"], p["W_r"], p["W_l"]
+    wide = max(w_r, w_l)
+
+    def window(q0, v0, v1):
+        return frame.window(cx - q0, cx + q0, v0, v1)
+
+    def coordinates(win):
+        du = frame.u[win] - cx
+        return np.abs(du), frame.v[win], np.where(du > 0, np.float32(w_l), np.float32(w_r))
 
     # Posterior arcs rise briefly from the spine, then curve down toward the lateral chest wall.
-    k = (p["rib_drop"] + p["rib_rise"] * width) / (width * width)
-    lowest = -(p["rib_rise"] ** 2) / (4.0 * k)
-    win = window(14.0, width + 7.0, _rib_height(-0.5, p) + lowest - 12.0, _rib_height(11.5, p) + p["rib_drop"] + 12.0)
+    rise, drop = p["rib_rise"], p["rib_drop"]
+    lowest = -(rise**2) / (4.0 * (drop + rise * wide) / (wide * wide))
+    win = window(wide + 7.0, _rib_height(-0.5, p) + lowest - 12.0, _rib_height(11.5, p) + drop + 12.0)
     if win is not None:
-        q, v = (frame.u[win] - cx) * sign, frame.v[win]
-        arc = (k * q - p["rib_rise"]) * q
-        slope = 2.0 * k * q - p["rib_rise"]
-        index, nearest, center, spacing = _rib_index(v - arc, p)
+        q, v, width = coordinates(win)
+        k = (drop + rise * width) / (width * width)
+        slope = k * q
+        arc = (slope - rise) * q
+        slope += slope - rise
+        t = v - arc
+        index, nearest, center, spacing = _rib_index(t, p)
         # Each rib is a little thicker or thinner and higher or lower than the regular ladder.
         wobble = np.sin(nearest * 2.4 + p["rib_phase"])
-        distance = (v - arc - center + 1.8 * wobble) / np.sqrt(1.0 + slope * slope)
+        distance = (t - center + 1.8 * wobble) / np.sqrt(1.0 + slope * slope)
         radius = (0.29 + 0.03 * wobble) * spacing
         posterior = 0.85 * (_chord(radius, distance) - 0.62 * _chord(0.7 * radius, distance))
         posterior *= _clip((width + 7.0 - q) * (1.0 / 7.0), 0.0, 1.0) * _clip((q - 14.0) * 0.2, 0.0, 1.0)
         posterior *= (index > -0.5) & (index < 11.5)
         bones[win] += posterior
     # Anterior arcs start at the lateral end of the same rib and slope down medially; fainter, thinner bone.
-    reach = 0.68 * width
-    high = p["rib_drop"] - 3.0 * p["ant_slope"]
-    low = p["rib_drop"] + p["ant_slope"] * reach + 0.0012 * reach * reach
-    win = window(0.32 * width, width + 3.0, _rib_height(-0.5, p) + high - 12.0, _rib_height(9.5, p) + low + 12.0)
+    reach = 0.68 * wide
+    high = drop - 3.0 * p["ant_slope"]
+    low = drop + p["ant_slope"] * reach + 0.0012 * reach * reach
+    win = window(wide + 3.0, _rib_height(-0.5, p) + high - 12.0, _rib_height(9.5, p) + low + 12.0)
     if win is not None:
-        q, v = (frame.u[win] - cx) * sign, frame.v[win]
+        q, v, width = coordinates(win)
         lateral = width - q
-        h = p["rib_drop"] + p["ant_slope"] * lateral + 0.0012 * lateral * lateral
-        index, _, center, spacing = _rib_index(v - h, p)
+        h = drop + p["ant_slope"] * lateral + 0.0012 * lateral * lateral
+        t = v - h
+        index, _, center, spacing = _rib_index(t, p)
         slope = p["ant_slope"] + 0.0024 * lateral
-        distance = (v - h - center) / np.sqrt(1.0 + slope * slope)
+        distance = (t - center) / np.sqrt(1.0 + slope * slope)
         radius = 0.34 * spacing
         anterior = 0.3 * (_chord(radius, distance) - 0.5 * _chord(0.6 * radius, distance))
         anterior *= _clip((q - 0.32 * width) * (1.0 / 12.0), 0.0, 1.0) * _clip((width + 3.0 - q) / 6.0, 0.0, 1.0)
@@ -546,9 +557,9 @@ def _add_bones(frame, p, s, bones):
         bones[win] += anterior
     # Clavicles: S-shaped, from the sternal end near the spine to the acromion, crossing the apices.
     top, bottom = sorted((p["clav_med"], p["clav_lat"]))
-    win = window(16.0, 172.0, top - 16.0, bottom + 16.0)
+    win = window(172.0, top - 16.0, bottom + 16.0)
     if win is not None:
-        q, v = (frame.u[win] - cx) * sign, frame.v[win]
+        q, v = np.abs(frame.u[win] - cx), frame.v[win]
         f = _clip((q - 18.0) * (1.0 / 150.0), 0.0, 1.0)
         y = v - (p["clav_med"] + (p["clav_lat"] - p["clav_med"]) * f + 6.0 * np.sin((2.0 * np.pi) * f))
         clavicle = (1.6 * _chord(8.5, y) - 0.6 * _chord(5.5, y)) * _clip((q - 16.0) * (1.0 / 6.0), 0.0, 1.0)
@@ -641,10 +652,10 @@ def _render_sides(frame, p, body, projection, bones, masks, channel):
     hilum_v = p["carina"] + 28.0
     sides = []
     lung_ramp = np.zeros_like(u)
+    _add_bones(frame, p, bones)
     for side in (_RIGHT, _LEFT):
         s = _side(p, side)
         sign = s["sign"]
-        _add_bones(frame, p, s, bones)
         # The hilum: pulmonary arteries and veins, a soft-tissue density where they enter the lung.
         hilum_u = cx + sign * s["hilum_q"]
         win = frame.window(hilum_u - 50.0, hilum_u + 50.0, hilum_v - 50.0, hilum_v + 50.0)
@@ -710,13 +721,18 @@ def _render_sides(frame, p, body, projection, bones, masks, channel):
 def _render_midline(frame, p, projection):
     """Add the trachea and main bronchi (air), the spine (bone behind the mediastinum) and the gastric bubble."""
     cx, carina = p["cx"], p["carina"]
-    win = frame.window(cx - 36.0, cx + 44.0, 0.0, carina + 36.0)
+    air = 0.85 * MU_SOFT
+    win = frame.window(cx - 9.0, cx + 9.0, 0.0, carina)
     if win is not None:
+        u, v = frame.u[win], frame.v[win]
+        projection[win] -= air * _chord(8.5, u - cx) * (v < carina)
+    win = frame.window(cx - 36.0, cx + 44.0, carina - 9.0, carina + 36.0)
+    if win is not None:  # the main bronchi, drawn where they are not already part of the trachea
         u, v = frame.u[win], frame.v[win]
         trachea = _chord(8.5, u - cx) * (v < carina)
         right = _chord(6.5, _segment_distance(u, v, cx, carina, cx - 24.0, carina + 26.0))
         left = _chord(6.0, _segment_distance(u, v, cx, carina, cx + 32.0, carina + 22.0))
-        projection[win] -= (0.85 * MU_SOFT) * np.maximum(np.maximum(trachea, right), left)
+        projection[win] -= air * np.maximum(np.maximum(right, left) - trachea, 0.0)
     win = frame.window(cx - 20.0, cx + 20.0, -50.0, FIELD_OF_VIEW_MM + 50.0)
     if win is not None:
         u, v = frame.u[win], frame.v[win]
@@ -827,7 +843,7 @@ def _render_lesions(frame, p, body, lung_ramp, projection):
                     blobs += np.exp((eu * eu + ev * ev) * (-0.5 / (size * size)))
                 patchy = 1.0 - np.exp(-1.4 * blobs)
                 patchy *= lung
-                projection[win] += _airspace(patchy, thick, ramp, p, 0.5)
+                projection[win] += _airspace(patchy, thick, ramp, p, 0.6)
                 region = patchy > 0.4
             else:
                 # Lobar consolidation: a lobulated, soft-edged airspace opacity that stops sharply at the fissure,
@@ -848,7 +864,7 @@ def _render_lesions(frame, p, body, lung_ramp, projection):
                 bronchi = np.cos(7.0 * np.arctan2(v - p["carina"] - 28.0, dq) + phase) ** 2
                 bronchi **= 24
                 bronchi *= dense
-                projection[win] += _airspace(dense * (1.0 - 0.35 * bronchi), thick, ramp, p, 0.6)
+                projection[win] += _airspace(dense * (1.0 - 0.35 * bronchi), thick, ramp, p, 0.8)
                 region = dense > 0.5
         lesions.append((title, win, region))
     return lesions
