@@ -4,9 +4,10 @@ The phantom is rendered as X-ray physics, not as flat shapes. Anatomy is sampled
 field of view (`FIELD_OF_VIEW_MM`), then every pixel receives the line integral of linear attenuation along the
 beam, `P = sum(mu * thickness)`, from closed-form chord lengths of elliptic cylinders, ellipsoids and tubes:
 a body outline, two air-filled lungs, the mediastinum and heart, diaphragm domes (the right one higher), the spine,
-posterior and anterior rib arcs, clavicles, trachea and main bronchi, hilar vessels and lung markings. The detector
-sees `I = exp(-P)` with Poisson quantum noise; the log transform gives back `P` plus noise, which is blurred
-(detector unsharpness) and windowed with an S-shaped film curve into the display convention (bone bright, air dark).
+posterior and anterior rib arcs (each rib a little irregular), clavicles, trachea and main bronchi, hilar vessels and
+lung markings, and breast / pectoral soft tissue over the lung bases. The detector sees `I = exp(-P)` with quantum
+noise; the log transform gives back `P` plus noise, which is blurred (detector unsharpness) and windowed with an
+S-shaped film curve into the display convention (bone bright, air dark).
 
 Each patient has one anatomy (size, lung shape, heart size, diaphragm levels, rotation); a patient's studies
 (follow-ups) share it, with small changes of pose and exposure, and their findings may differ. All parameters
@@ -231,8 +232,8 @@ def _sample_study(rng: np.random.Generator, patient: dict, titles: frozenset[str
     p["titles"] = titles
     p["rotation"] = patient["rotation"] + math.radians(rng.normal(0.0, 0.6))
     p["shift_x"], p["shift_y"] = rng.normal(0.0, 4.0, 2)
-    p["window_center"] = rng.normal(2.75, 0.08)
-    p["window_width"] = rng.normal(1.45, 0.05)
+    p["window_center"] = rng.normal(2.7, 0.08)
+    p["window_width"] = rng.normal(1.35, 0.05)
     p["photons"] = 2.0e4 * rng.uniform(0.5, 2.0)
     p["mu_lung"] = MU_LUNG
     p["markings"] = 1.0
@@ -671,7 +672,8 @@ def _render_sides(frame, p, body, projection, bones, masks, channel):
         uw, vw = u[win], v[win]
         q = (uw - cx) * sign
         geo = _margins(q, vw, uw, p, s)
-        ramp_air, ramp_col = _ramp(geo["m_air"], 14.0), _ramp(geo["m_col"], 14.0)
+        ramp_air = _ramp(geo["m_air"], 14.0)
+        ramp_col = ramp_air if geo["m_col"] is geo["m_air"] else _ramp(geo["m_col"], 14.0)  # same without a PTX
         local = (p["mu_lung"] * ramp_col - MU_SOFT * ramp_air) * (body[win] * 0.72)
         # Lung markings: vessel trees out of each hilum. Each generation of branches spans a doubling of the
         # distance r; within it every branch forks into two that diverge to the next generation's angles, and the
@@ -695,11 +697,12 @@ def _render_sides(frame, p, body, projection, bones, masks, channel):
         local += (MU_SOFT * p["markings"]) * vessels * ramp_col
         projection[win] += local
         np.maximum(lung_ramp[win], ramp_col, out=lung_ramp[win])
-        regions = {
-            ("left_lung" if side == _LEFT else "right_lung"): geo["m_air"] > 0,
-            "pneumothorax": (geo["m_air"] > 0) & (geo["m_col"] <= 0),
-            "effusion": (geo["m_hemi"] > 0) & (geo["m_air"] <= 0),
-        }
+        aerated = geo["m_air"] > 0
+        regions = {("left_lung" if side == _LEFT else "right_lung"): aerated}
+        if geo["m_col"] is not geo["m_air"]:  # a pneumothorax on this side
+            regions["pneumothorax"] = aerated & (geo["m_col"] <= 0)
+        if geo["m_air"] is not geo["m_hemi"]:  # pleural fluid on this side
+            regions["effusion"] = (geo["m_hemi"] > 0) & ~aerated
         for name, region in regions.items():
             if name in channel:
                 masks[win + (channel[name],)] |= region
@@ -807,7 +810,7 @@ def _lesion_window(frame, title, spec):
     elif title == "Pneumonia":
         reach = float(np.abs(spec["offsets"]).max() + 3.0 * spec["sizes"].max())
     else:
-        reach = 1.35 * max(spec["radii"]) + 2.0  # lobulated edge (0.98) plus the soft border (0.31)
+        reach = 1.25 * max(spec["radii"]) + 2.0  # lobulated edge (0.98) plus the soft border (0.21)
     return frame.window(cu - reach, cu + reach, cv - reach, cv + reach)
 
 
@@ -854,8 +857,8 @@ def _render_lesions(frame, p, body, lung_ramp, projection):
                 angle = np.arctan2(ev, eu)
                 phase = spec["phase"]
                 edge = 0.82 + 0.1 * np.sin(3.0 * angle + phase) + 0.06 * np.sin(5.0 * angle + 2.3 * phase)
-                dense = _clip((edge - spread) * 1.6 + 0.5, 0.0, 1.0)
-                dense *= dense * (3.0 - 2.0 * dense)  # smoothstep: a fluffy border about 12 mm wide
+                dense = _clip((edge - spread) * 2.4 + 0.5, 0.0, 1.0)
+                dense *= dense * (3.0 - 2.0 * dense)  # smoothstep: a fluffy border about 8 mm wide
                 fissure = cv + (0.45 * rb if spec["upper"] else -0.45 * rb) + spec["fissure"] * du
                 dense *= _clip(((fissure - v) if spec["upper"] else (v - fissure)) * 0.5 + 0.5, 0.0, 1.0)
                 dense *= lung
