@@ -127,6 +127,24 @@ def _chord(radius, distance):
     return 2.0 * np.sqrt(np.maximum(radius * radius - distance * distance, 0.0))
 
 
+def _hollow_chord(radius, distance, inner, weight):
+    """`_chord(radius, d) - weight * _chord(inner * radius, d)`: a bone whose cortex is denser than its marrow.
+
+    Written with in-place operations on the squares, since the ribs evaluate it over most of the image.
+    """
+    squared = distance * distance
+    outer = radius * radius
+    core = outer * (inner * inner)
+    outer -= squared
+    core -= squared
+    np.sqrt(np.maximum(outer, 0.0, out=outer), out=outer)
+    np.sqrt(np.maximum(core, 0.0, out=core), out=core)
+    core *= weight
+    outer -= core
+    outer *= 2.0
+    return outer
+
+
 def _clip(x, low, high):
     """`np.clip` without its Python wrapper, which costs more than the arithmetic on small windows."""
     return np.minimum(np.maximum(x, low), high)
@@ -516,15 +534,19 @@ def _add_bones(frame, p, bones):
 
     def coordinates(win):
         du = frame.u[win] - cx
-        return np.abs(du), frame.v[win], np.where(du > 0, np.float32(w_l), np.float32(w_r))
+        return np.abs(du), frame.v[win], du > 0
 
     # Posterior arcs rise briefly from the spine, then curve down toward the lateral chest wall.
     rise, drop = p["rib_rise"], p["rib_drop"]
     lowest = -(rise**2) / (4.0 * (drop + rise * wide) / (wide * wide))
-    win = window(wide + 7.0, _rib_height(-0.5, p) + lowest - 12.0, _rib_height(11.5, p) + drop + 12.0)
+    # Below the costophrenic angles the ribs lie behind the abdomen, whose thickness the film curve saturates:
+    # they are drawn down to 25 mm below the lower angle, not to the lowest rib.
+    hidden = max(p["dome_r"] + p["cp_r"], p["dome_l"] + p["cp_l"]) + 25.0
+    win = window(wide + 7.0, _rib_height(-0.5, p) + lowest - 12.0, min(_rib_height(11.5, p) + drop + 12.0, hidden))
     if win is not None:
-        q, v, width = coordinates(win)
-        k = (drop + rise * width) / (width * width)
+        q, v, left = coordinates(win)
+        width = np.where(left, np.float32(w_l), np.float32(w_r))
+        k = np.where(left, np.float32((drop + rise * w_l) / w_l**2), np.float32((drop + rise * w_r) / w_r**2))
         slope = k * q
         arc = (slope - rise) * q
         slope += slope - rise
@@ -534,17 +556,21 @@ def _add_bones(frame, p, bones):
         wobble = np.sin(nearest * 2.4 + p["rib_phase"])
         distance = (t - center + 1.8 * wobble) / np.sqrt(1.0 + slope * slope)
         radius = (0.29 + 0.03 * wobble) * spacing
-        posterior = 0.85 * (_chord(radius, distance) - 0.62 * _chord(0.7 * radius, distance))
-        posterior *= _clip((width + 7.0 - q) * (1.0 / 7.0), 0.0, 1.0) * _clip((q - 14.0) * 0.2, 0.0, 1.0)
+        posterior = _hollow_chord(radius, distance, 0.7, 0.62)
+        posterior *= _clip((width + 7.0 - q) * (0.85 / 7.0), 0.0, 0.85) * _clip((q - 14.0) * 0.2, 0.0, 1.0)
         posterior *= (index > -0.5) & (index < 11.5)
         bones[win] += posterior
     # Anterior arcs start at the lateral end of the same rib and slope down medially; fainter, thinner bone.
     reach = 0.68 * wide
     high = drop - 3.0 * p["ant_slope"]
     low = drop + p["ant_slope"] * reach + 0.0012 * reach * reach
-    win = window(wide + 3.0, _rib_height(-0.5, p) + high - 12.0, _rib_height(9.5, p) + low + 12.0)
-    if win is not None:
-        q, v, width = coordinates(win)
+    top, bottom = _rib_height(-0.5, p) + high - 12.0, min(_rib_height(9.5, p) + low + 12.0, hidden)
+    for sign, width in ((-1.0, w_r), (1.0, w_l)):  # one window per side: nothing to draw medially
+        u0, u1 = sorted((cx + sign * 0.32 * width, cx + sign * (width + 3.0)))
+        win = frame.window(u0, u1, top, bottom)
+        if win is None:
+            continue
+        q, v = (frame.u[win] - cx) * sign, frame.v[win]
         lateral = width - q
         h = drop + p["ant_slope"] * lateral + 0.0012 * lateral * lateral
         t = v - h
@@ -552,8 +578,8 @@ def _add_bones(frame, p, bones):
         slope = p["ant_slope"] + 0.0024 * lateral
         distance = (t - center) / np.sqrt(1.0 + slope * slope)
         radius = 0.34 * spacing
-        anterior = 0.3 * (_chord(radius, distance) - 0.5 * _chord(0.6 * radius, distance))
-        anterior *= _clip((q - 0.32 * width) * (1.0 / 12.0), 0.0, 1.0) * _clip((width + 3.0 - q) / 6.0, 0.0, 1.0)
+        anterior = _hollow_chord(radius, distance, 0.6, 0.5)
+        anterior *= _clip((q - 0.32 * width) * (0.3 / 12.0), 0.0, 0.3) * _clip((width + 3.0 - q) / 6.0, 0.0, 1.0)
         anterior *= (index > -0.5) & (index < 9.5)
         bones[win] += anterior
     # Clavicles: S-shaped, from the sternal end near the spine to the acromion, crossing the apices.
@@ -619,11 +645,20 @@ def _body(frame, p):
     trunk = np.sqrt(np.maximum(1.0 - ratio * ratio * ratio, 0.0))
     depth = (2.0 * p["body_depth"]) * (0.5 + 0.5 * rise + 0.3 * _clip((v - dome + 10.0) * (1.0 / 50.0), 0.0, 1.0))
     trunk *= depth
-    # Arms: soft-tissue cylinders beside the chest wall, rounded at the shoulder.
-    arm = q - (chest + 26.0 + 0.08 * (v - apex))
-    arm = 2.0 * np.sqrt(np.maximum(32.0 * 32.0 - arm * arm, 0.0))
-    arm *= _clip((v - apex + 12.0) * (1.0 / 30.0), 0.0, 1.0)
-    return trunk + arm
+    # Arms: soft-tissue cylinders beside the chest wall, rounded at the shoulder; each lies in a narrow window.
+    inner, outer = chest - 8.0, chest + 60.0 + 0.08 * (FIELD_OF_VIEW_MM + 50.0 - apex)
+    for sign in (-1.0, 1.0):
+        win = frame.window(
+            *sorted((p["cx"] + sign * inner, p["cx"] + sign * outer)), apex - 12.0, FIELD_OF_VIEW_MM + 50.0
+        )
+        if win is None:
+            continue
+        va = v[win] - apex
+        arm = q[win] - (chest + 26.0) - 0.08 * va
+        arm = 2.0 * np.sqrt(np.maximum(32.0 * 32.0 - arm * arm, 0.0))
+        arm *= _clip((va + 12.0) * (1.0 / 30.0), 0.0, 1.0)
+        trunk[win] += arm
+    return trunk
 
 
 def _add_breasts(frame, p, projection):
@@ -725,10 +760,6 @@ def _render_midline(frame, p, projection):
     """Add the trachea and main bronchi (air), the spine (bone behind the mediastinum) and the gastric bubble."""
     cx, carina = p["cx"], p["carina"]
     air = 0.85 * MU_SOFT
-    win = frame.window(cx - 9.0, cx + 9.0, 0.0, carina)
-    if win is not None:
-        u, v = frame.u[win], frame.v[win]
-        projection[win] -= air * _chord(8.5, u - cx) * (v < carina)
     win = frame.window(cx - 36.0, cx + 44.0, carina - 9.0, carina + 36.0)
     if win is not None:  # the main bronchi, drawn where they are not already part of the trachea
         u, v = frame.u[win], frame.v[win]
@@ -740,7 +771,10 @@ def _render_midline(frame, p, projection):
     if win is not None:
         u, v = frame.u[win], frame.v[win]
         discs = 0.82 + 0.18 * np.cos((v - p["rib_first"]) * (2.0 * np.pi / (1.25 * p["rib_step"])))
-        projection[win] += ((MU_BONE - MU_SOFT) * 0.35) * _chord(19.0, u - cx) * discs
+        du = u - cx
+        spine = ((MU_BONE - MU_SOFT) * 0.35) * _chord(19.0, du) * discs
+        spine -= air * _chord(8.5, du) * (v < carina)  # the trachea, in front of the spine down to the carina
+        projection[win] += spine
     bu, bv = cx + 0.5 * p["W_l"], p["dome_l"] + 24.0
     win = frame.window(bu - 31.0, bu + 31.0, bv - 17.0, bv + 17.0)
     if win is not None:
