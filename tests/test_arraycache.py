@@ -109,3 +109,25 @@ def test_many_shards_are_merged_into_one_and_reads_stay_exact(tmp_path, monkeypa
     again, _ = imageio.load_images(paths, 8, reader=lambda p: decoded.append(p) or imageio.read_image(p),
                                    cache_dir=tmp_path / "cache", root=tmp_path, progress=False)  # fmt: skip
     assert decoded == [] and np.abs(again - first).max() <= 0.5 / 65535 + 1e-7
+
+
+def test_a_shard_removed_by_another_process_between_scan_and_read_is_looked_up_again(tmp_path, monkeypatch):
+    paths = _pngs(tmp_path, 3)
+    first, _ = imageio.load_images(paths, 8, cache_dir=tmp_path / "cache", root=tmp_path, progress=False)
+    cache_type = imageio.ArrayCache
+    real_entries = cache_type.entries
+    calls = []
+
+    def entries_then_compact(self, shards=None):
+        found = real_entries(self, shards)
+        if not calls:  # the first scan sees the old shard; another "process" then rewrites it under a new name
+            calls.append(1)
+            self.add(np.zeros((1, 8, 8)), ["other"], [[8, 8]], [1.0])
+            self.compact()
+        return found
+
+    monkeypatch.setattr(cache_type, "entries", entries_then_compact)
+    decoded = []
+    again, _ = imageio.load_images(paths, 8, reader=lambda p: decoded.append(p) or imageio.read_image(p),
+                                   cache_dir=tmp_path / "cache", root=tmp_path, progress=False)  # fmt: skip
+    assert decoded == [] and np.abs(again - first).max() <= 0.5 / 65535 + 1e-7

@@ -210,18 +210,24 @@ def load_images(
     sizes = np.zeros((len(paths), 2), dtype=np.int64)
     keys = _cache_keys(paths, root) if cache is not None else [""] * len(paths)
 
-    hits, hit_entries, misses = [], [], []
-    known = cache.entries() if cache is not None else {}
-    for index, (path, key) in enumerate(zip(paths, keys, strict=True)):
-        entry = known.get(key)
-        if entry is not None and os.stat(path).st_mtime <= entry.mtime:
-            hits.append(index)
-            hit_entries.append(entry)
-        else:
-            misses.append(index)
-    if hits:
-        cache.read(hit_entries, images, positions=hits)
-        sizes[hits] = [(entry.height, entry.width) for entry in hit_entries]
+    for attempt in range(2):  # a second look if another process compacted the cache between scan and read
+        hits, hit_entries, misses = [], [], []
+        known = cache.entries() if cache is not None else {}
+        for index, (path, key) in enumerate(zip(paths, keys, strict=True)):
+            entry = known.get(key)
+            if entry is not None and os.stat(path).st_mtime <= entry.mtime:
+                hits.append(index)
+                hit_entries.append(entry)
+            else:
+                misses.append(index)
+        try:
+            if hits:
+                cache.read(hit_entries, images, positions=hits)
+                sizes[hits] = [(entry.height, entry.width) for entry in hit_entries]
+            break
+        except FileNotFoundError:
+            if attempt:
+                raise
 
     mtimes = np.zeros(len(paths))
     quantized: dict[int, np.ndarray] = {}  # decoded images waiting to be written to the cache
