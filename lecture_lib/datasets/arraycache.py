@@ -14,8 +14,8 @@ write, a full disk), is ignored and removed on the next compaction. Later shards
 
 Reading `n` cached images is one memory-mapped gather per shard instead of `n` file opens; this is what takes the
 second load of a dataset from about 3,000 to tens of thousands of images per second (`benchmarks/bench_loaders.py`).
-Many small shards (one per interrupted or partial load) are merged by `compact`, which `imageio.load_images` calls
-when there are more than `MAX_SHARDS`.
+Many small shards (one per interrupted or partial load) are merged by `compact(if_more_than=MAX_SHARDS)`, which
+`imageio.load_images` calls after writing.
 """
 
 from __future__ import annotations
@@ -69,6 +69,20 @@ class ArrayCache:
         self.image_size = int(image_size)
 
     # ------------------------------------------------------------------------------------------------ reading
+    @staticmethod
+    def _by_shard(entries: Sequence[Entry]) -> dict[Path, tuple[np.ndarray, np.ndarray]]:
+        """Group entries by shard: `{shard: (numbers, rows)}`, `entries[numbers[i]]` is row `rows[i]`, rows sorted
+        so that reads go through each file in order."""
+        groups: dict[Path, list[int]] = {}
+        for number, entry in enumerate(entries):
+            groups.setdefault(entry.shard, []).append(number)
+        result = {}
+        for shard, numbers in groups.items():
+            rows = np.asarray([entries[n].row for n in numbers])
+            order = np.argsort(rows, kind="stable")
+            result[shard] = np.asarray(numbers)[order], rows[order]
+        return result
+
     def _shards(self) -> list[tuple[Path, dict, np.ndarray]]:
         """Valid shards, oldest first, as `(path, index, memory map)`: the array has the indexed shape and size."""
         if not self.folder.is_dir():
@@ -119,21 +133,16 @@ class ArrayCache:
             return
         target = out[..., 0] if out.ndim == 4 else out
         positions = np.arange(len(entries)) if positions is None else np.asarray(positions)
-        by_shard: dict[Path, list[int]] = {}
-        for number, entry in enumerate(entries):
-            by_shard.setdefault(entry.shard, []).append(number)
         scale = np.float32(1.0 / SCALE)
         tasks = []
-        for shard, numbers in by_shard.items():
+        for shard, (numbers, rows) in self._by_shard(entries).items():
             try:
                 data = np.load(shard, mmap_mode="r")
             except FileNotFoundError:
                 raise FileNotFoundError(
                     f"cache shard {shard} is gone (another process compacted it?); load again"
                 ) from None
-            rows = np.asarray([entries[n].row for n in numbers])
-            order = np.argsort(rows, kind="stable")  # read through the file in order
-            rows, places = rows[order], positions[np.asarray(numbers)[order]]
+            places = positions[numbers]
             tasks += [(data, rows[i : i + _CHUNK], places[i : i + _CHUNK]) for i in range(0, len(rows), _CHUNK)]
 
         def copy(task) -> None:
@@ -192,29 +201,26 @@ class ArrayCache:
             quantized = images if images.dtype == np.uint16 else quantize(images)
             self._write(quantized, keys, np.asarray(sizes).reshape(-1, 2), mtimes)
 
-    def compact(self) -> None:
-        """Merge every shard into one that holds the newest copy of each key.
+    def compact(self, if_more_than: int = 1) -> None:
+        """Merge the shards into one that holds the newest copy of each key, when there are more than `if_more_than`.
 
         Files of other shards that are invalid (interrupted writes) are removed once they are an hour old, so that
         a shard another process is writing right now is never touched.
         """
         shards = self._shards()
-        entries = self.entries(shards)
-        if len(shards) > 1:
-            keys = list(entries)
-            maps = {path: data for path, _, data in shards}
-            merged = np.empty((len(keys), self.image_size, self.image_size), dtype=np.uint16)
-            by_shard: dict[Path, list[int]] = {}
-            for position, key in enumerate(keys):
-                by_shard.setdefault(entries[key].shard, []).append(position)
-            for shard, positions in by_shard.items():
-                merged[positions] = maps[shard][[entries[keys[p]].row for p in positions]]
-            sizes = np.asarray([(entries[k].height, entries[k].width) for k in keys], dtype=np.int64)
-            self._write(merged, keys, sizes, [entries[k].mtime for k in keys])
-            for path, _, _ in shards:
-                path.with_suffix(".json").unlink(missing_ok=True)  # the index first: no reader sees a lost array
-                path.unlink(missing_ok=True)
-        valid = {path for path, _, _ in self._shards()}
+        if len(shards) <= if_more_than:
+            return
+        found = self.entries(shards)
+        keys, entries = list(found), list(found.values())
+        maps = {path: data for path, _, data in shards}
+        merged = np.empty((len(keys), self.image_size, self.image_size), dtype=np.uint16)
+        for shard, (numbers, rows) in self._by_shard(entries).items():
+            merged[numbers] = maps[shard][rows]
+        sizes = np.asarray([(entry.height, entry.width) for entry in entries], dtype=np.int64)
+        valid = {self._write(merged, keys, sizes, [entry.mtime for entry in entries])}
+        for path, _, _ in shards:
+            path.with_suffix(".json").unlink(missing_ok=True)  # the index first: no reader sees a lost array
+            path.unlink(missing_ok=True)
         for path in self.folder.iterdir() if self.folder.is_dir() else ():
             try:
                 if path.with_suffix(".npy") not in valid and time.time() - path.stat().st_mtime > 3600:

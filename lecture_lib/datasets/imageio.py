@@ -269,8 +269,8 @@ def load_images(
             if pool is not None:
                 pool.shutdown(cancel_futures=True)
             flush()  # keep what was decoded, also when a file fails or the load is interrupted
-    if cache is not None and misses and len(list(cache.folder.glob("[!.]*.json"))) > MAX_SHARDS:
-        cache.compact()
+    if cache is not None and misses:
+        cache.compact(if_more_than=MAX_SHARDS)
     return images, sizes
 
 

@@ -522,9 +522,10 @@ def _rib_height(index, p):
 
 
 def _add_bones(frame, p, bones):
-    """Add the rib and clavicle thickness (mm) of both sides to `bones`, each bone kind inside one window.
+    """Add the rib and clavicle thickness (mm) of both sides to `bones`.
 
-    Both sides are drawn in one pass over `q = |u - cx|`, with each side's thorax half-width where it applies.
+    Posterior ribs and clavicles are drawn for both sides in one window over `q = |u - cx|`, with each side's
+    thorax half-width where it applies; anterior ribs, which leave the middle empty, in one window per side.
     """
     cx, w_r, w_l = p["cx"], p["W_r"], p["W_l"]
     wide = max(w_r, w_l)
