@@ -36,6 +36,17 @@ def test_arguments_are_passed_on(monkeypatch):
     assert calls[-1] == (5, {"image_size": 32, "seed": 3, "prevalence": {"Mass": 0.5}})
 
 
+def test_seed_reaches_real_loaders_that_take_one(monkeypatch):
+    calls = []
+
+    def with_seed(*, image_size, max_images, seed):
+        calls.append(seed)
+
+    monkeypatch.setattr(catalog, "_resolve", lambda name: ("montgomery", with_seed))
+    catalog.load("montgomery", seed=7)
+    assert calls == [7]
+
+
 def test_every_source_resolves_to_a_function():
     for name in catalog.SOURCES:
         key, function = catalog._resolve(name)

@@ -57,7 +57,18 @@ def test_medmnist_registry_points_at_the_zenodo_record_with_md5s():
 
 
 def test_every_dataset_has_access_licence_and_layout():
-    assert set(registry.DATASETS) == {"nih", "chexpert", "mimic", "padchest", "jsrt", "siim", "rsna", "medmnist"}
+    assert set(registry.DATASETS) == {
+        "nih",
+        "chexpert",
+        "mimic",
+        "padchest",
+        "jsrt",
+        "siim",
+        "rsna",
+        "medmnist",
+        "montgomery",
+        "shenzhen",
+    }
     for info in registry.DATASETS.values():
         assert info.access in registry.ACCESS_LEVELS
         assert info.licence and info.homepage.startswith("http") and info.layout.startswith(f"data/{info.name}/")

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import difflib
 import importlib
+import inspect
 
 SOURCES: dict[str, str] = {
     "phantom": "lecture_lib.datasets.phantom:generate",
@@ -21,6 +22,8 @@ SOURCES: dict[str, str] = {
     "rsna": "lecture_lib.datasets.rsna:load_rsna",
     "chestmnist": "lecture_lib.datasets.medmnist:load_chestmnist",
     "pneumoniamnist": "lecture_lib.datasets.medmnist:load_pneumoniamnist",
+    "montgomery": "lecture_lib.datasets.montgomery:load_montgomery",
+    "shenzhen": "lecture_lib.datasets.shenzhen:load_shenzhen",
 }
 """Source name -> `module:function` returning a `CXRSet`."""
 
@@ -40,11 +43,12 @@ def load(name: str, *, image_size: int = 128, num_images: int | None = None, see
 
     Args:
         name: `"phantom"` or a real dataset (`"nih"`, `"chexpert"`, `"mimic"`, `"padchest"`, `"jsrt"`, `"siim"`,
-            `"rsna"`, `"chestmnist"`, `"pneumoniamnist"`).
+            `"rsna"`, `"chestmnist"`, `"pneumoniamnist"`, `"montgomery"`, `"shenzhen"`).
         image_size: side of the square images returned, in pixels.
         num_images: how many images: the phantom renders exactly this many (required for it); a real loader reads
             at most this many (`None`: all).
-        seed: the phantom's seed (real loaders ignore it).
+        seed: the phantom's seed, and the split seed of the real loaders that take one (`"montgomery"`,
+            `"shenzhen"`); the other real loaders ignore it.
         **options: passed on to the source's function, e.g. `prevalence=` for the phantom or `download=True`.
 
     Returns:
@@ -58,4 +62,6 @@ def load(name: str, *, image_size: int = 128, num_images: int | None = None, see
         if num_images is None:
             raise ValueError("the phantom renders as many images as you ask for: pass num_images, e.g. 600")
         return function(num_images, image_size=image_size, seed=seed, **options)
+    if "seed" in inspect.signature(function).parameters:
+        options["seed"] = seed
     return function(image_size=image_size, max_images=num_images, **options)

@@ -2,7 +2,8 @@
 
 Three access levels exist:
 
-- `"public"`: `load_<name>(download=True)` fetches the files (NIH ChestX-ray14, MedMNIST).
+- `"public"`: `load_<name>(download=True)` fetches the files (NIH ChestX-ray14, MedMNIST, and NLM's Montgomery and
+  Shenzhen tuberculosis sets).
 - `"registration"`: a free account or form on the provider's site (CheXpert, PADChest, JSRT + SCR, and the two
   Kaggle challenges SIIM-ACR and RSNA, whose rules must be accepted); the loader explains where to register and
   which folder layout to place under `data/<name>/`.
@@ -345,10 +346,106 @@ data/medmnist/
     citation="Yang J. et al., MedMNIST v2, Scientific Data 10, 41 (2023)",
 )
 
+# The two NLM tuberculosis sets. NLM now lists the unpacked files at data.lhncbc.nlm.nih.gov (the homepages below); the
+# archive URLs are the Open-i collection links that NLM's earlier download page and many projects cite. Neither was
+# fetched while writing this entry (no internet access), and NLM publishes no MD5 and no archive size, so md5 and
+# size_bytes are None. The image byte totals in `size` come from a third-party inventory of NLM's file index.
+_NLM_TB = "https://data.lhncbc.nlm.nih.gov/public/Tuberculosis-Chest-X-ray-Datasets/"
+_NLM_TB_CITATION = (
+    "Jaeger S. et al., Two public chest X-ray datasets for computer-aided screening of pulmonary diseases, "
+    "Quant Imaging Med Surg 2014;4(6):475-477"
+)
+
+MONTGOMERY = DatasetInfo(
+    name="montgomery",
+    title="Montgomery County chest X-ray set (U.S. National Library of Medicine)",
+    access="public",
+    licence=(
+        "public, no registration; NLM asks users to cite Jaeger et al. 2014 and, for the lung masks, Candemir et al. "
+        "2014 (no formal licence text is distributed with the set)"
+    ),
+    homepage=_NLM_TB + "Montgomery-County-CXR-Set/MontgomerySet/index.html",
+    register=None,
+    files=(
+        RemoteFile(
+            "NLM-MontgomeryCXRSet.zip",
+            "https://openi.nlm.nih.gov/imgs/collections/NLM-MontgomeryCXRSet.zip",
+            extract=".",
+            note=(
+                "URL not verified here (Open-i collection link; if it fails, fetch CXR_png/, ClinicalReadings/ and "
+                "ManualMask/ from the homepage); no MD5 published; about 600 MB; unpacks to MontgomerySet/"
+            ),
+        ),
+    ),
+    layout="""\
+data/montgomery/
+  MontgomerySet/                         (as unpacked from NLM-MontgomeryCXRSet.zip; CXR_png/ may also sit directly
+                                          in data/montgomery/ or one folder deeper)
+    CXR_png/MCUCXR_0001_0.png ...        (138 PNGs, 4020x4892 or 4892x4020, 12-bit grey, 0.0875 mm/pixel;
+                                          last digit 0 = normal (80), 1 = tuberculosis (58))
+    ClinicalReadings/MCUCXR_0001_0.txt ...   (patient's sex, age and the reading; optional)
+    ManualMask/leftMask/MCUCXR_0001_0.png ...    ManualMask/rightMask/MCUCXR_0001_0.png ...
+                                         (manual lung masks, 0/255, same name and size as the image)
+or, instead, the simple layout of downsized copies (masks of both lungs in one file, same names):
+  images/MCUCXR_0001_0.png ...    masks/MCUCXR_0001_0.png ...
+""",
+    size="about 600 MB (the 138 PNGs total 614,034,765 bytes)",
+    citation=(
+        f"{_NLM_TB_CITATION}; Candemir S. et al., Lung segmentation in chest radiographs using anatomical atlases "
+        "with nonrigid registration, IEEE TMI 2014;33(2):577-590 (masks)"
+    ),
+)
+
+SHENZHEN = DatasetInfo(
+    name="shenzhen",
+    title="Shenzhen chest X-ray set (NLM and Shenzhen No.3 People's Hospital)",
+    access="public",
+    licence=(
+        "images: public, no registration, cite Jaeger et al. 2014 (no formal licence text is distributed with the "
+        "set); lung masks: CC BY-NC-SA 4.0 as stated on their Mendeley Data record (not verified here)"
+    ),
+    homepage=_NLM_TB + "Shenzhen-Hospital-CXR-Set/index.html",
+    register=None,
+    files=(
+        RemoteFile(
+            "ChinaSet_AllFiles.zip",
+            "https://openi.nlm.nih.gov/imgs/collections/ChinaSet_AllFiles.zip",
+            extract=".",
+            note=(
+                "URL not verified here (Open-i collection link; if it fails, fetch CXR_png/ and ClinicalReadings/ "
+                "from the homepage); no MD5 published; about 3.8 GB; unpacks to ChinaSet_AllFiles/"
+            ),
+        ),
+        RemoteFile(
+            "mask/CHNCXR_0001_0_mask.png",
+            note=(
+                "optional lung masks of Stirenko et al. 2018 (both lungs in one mask, 566 of the 662 images), not part "
+                "of NLM's archive: https://www.kaggle.com/datasets/yoctoman/shcxr-lung-mask (Kaggle account) or "
+                "https://doi.org/10.17632/8gf9vpkhgy.2 (Mendeley Data)"
+            ),
+        ),
+    ),
+    layout="""\
+data/shenzhen/
+  ChinaSet_AllFiles/                     (as unpacked from ChinaSet_AllFiles.zip; CXR_png/ may also sit directly in
+                                          data/shenzhen/ or one folder deeper)
+    CXR_png/CHNCXR_0001_0.png ...        (662 PNGs of about 3000x3000 pixels; last digit 0 = normal (326),
+                                          1 = tuberculosis (336))
+    ClinicalReadings/CHNCXR_0001_0.txt ...   (sex and age, then the reading; optional)
+  mask/CHNCXR_0001_0_mask.png ...        (optional lung masks of Stirenko et al., a separate download; also found
+                                          in masks/, shcxr-lung-mask/mask/ or shcxr-lung-mask/mask/mask/ (Kaggle))
+""",
+    size="about 3.8 GB (the 662 PNGs total 3,772,099,214 bytes); the masks are a separate, smaller download",
+    citation=(
+        f"{_NLM_TB_CITATION}; Stirenko S. et al., Chest X-ray analysis of tuberculosis by deep learning with "
+        "segmentation and augmentation, IEEE ELNANO 2018 (lung masks)"
+    ),
+)
+
 DATASETS: dict[str, DatasetInfo] = {
-    info.name: info for info in (NIH, CHEXPERT, MIMIC, PADCHEST, JSRT, SIIM, RSNA, MEDMNIST)
+    info.name: info for info in (NIH, CHEXPERT, MIMIC, PADCHEST, JSRT, SIIM, RSNA, MEDMNIST, MONTGOMERY, SHENZHEN)
 }
-"""Every dataset on the slides (and MedMNIST), by short name."""
+"""Every dataset on the slides (and MedMNIST and the two NLM tuberculosis sets), by short name."""
 
 
 def get(name: str) -> DatasetInfo:
