@@ -39,6 +39,9 @@ from lecture_lib.labels import FINDINGS, NO_FINDING, NUM_PATHOLOGIES, PATHOLOGIE
 FIELD_OF_VIEW_MM = 380.0
 """Side of the square detector field in mm (real detectors are about 35 x 43 cm)."""
 
+BODY_BOTTOM_MM = 700.0
+"""Lowest anatomical height drawn (mm): below every field of view that an acquisition can frame."""
+
 MU_SOFT = 0.020
 """Linear attenuation of soft tissue and blood at about 60 keV, per mm (0.2 /cm)."""
 MU_LUNG = 0.005
@@ -184,7 +187,7 @@ def _sample_patient(rng: np.random.Generator) -> dict:
         "knob": rng.uniform(8.0, 16.0),
         "body_depth": rng.uniform(95.0, 118.0) * scale,
         "body_extra": rng.uniform(22.0, 34.0),
-        "ctr": rng.uniform(0.38, 0.47),
+        "ctr": float(np.clip(rng.normal(0.445, 0.035), 0.36, 0.53)),
         "heart_tilt": math.radians(rng.uniform(30.0, 45.0)),
         "heart_ratio": rng.uniform(0.70, 0.82),
         "rib_first": apex + rng.normal(-6.0, 2.0),
@@ -203,6 +206,13 @@ def _sample_patient(rng: np.random.Generator) -> dict:
         "fluid_l": 1e4,
         "rib_phase": rng.uniform(0, 2 * math.pi),
         "breast": rng.uniform(0.0, 28.0) * scale,
+        # Share of the chest's depth that the aerated lung takes (the rest is chest wall, heart and vessels in
+        # front of and behind it), and the bones' mineral density: together they set how grey the lung fields look
+        # and how much the ribs stand out.
+        "lung_depth": rng.uniform(0.5, 0.75),
+        "scapula_in": rng.uniform(0.72, 0.92),
+        "scapula_len": rng.uniform(130.0, 165.0) * scale,
+        "bone_density": rng.uniform(0.9, 1.7),
     }
 
 
@@ -244,8 +254,16 @@ def _resolve_findings(findings, num_images: int) -> list[frozenset[str]] | None:
     return resolved
 
 
-def _sample_study(rng: np.random.Generator, patient: dict, titles: frozenset[str]) -> dict:
-    """Draw one study's pose, exposure and findings on top of the patient's anatomy."""
+def _sample_study(
+    rng: np.random.Generator, patient: dict, titles: frozenset[str], forced: bool, acquisition_rng=None
+) -> dict:
+    """Draw one study's pose, exposure and findings on top of the patient's anatomy.
+
+    The cardiothoracic ratio is continuous (normal hearts about 0.445 +- 0.035, enlarged ones 0.50-0.66); the
+    Cardiomegaly label is what a reader measures, the PA-equivalent ratio plus a reading error of 0.012, above 0.5
+    (with forced findings, the forced answer). `acquisition_rng` (None: the standard PA set-up) draws the framing,
+    projection, processing and devices; an AP film magnifies the heart, so its measured ratio overstates the PA one.
+    """
     p = dict(patient)
     p["titles"] = titles
     p["rotation"] = patient["rotation"] + math.radians(rng.normal(0.0, 0.6))
@@ -253,6 +271,7 @@ def _sample_study(rng: np.random.Generator, patient: dict, titles: frozenset[str
     p["window_center"] = rng.normal(2.7, 0.08)
     p["window_width"] = rng.normal(1.35, 0.05)
     p["photons"] = 2.0e4 * rng.uniform(0.5, 2.0)
+    p.update(STANDARD_ACQUISITION)
     p["mu_lung"] = MU_LUNG
     p["markings"] = 1.0
     for key in ("ptx_r", "ptx_l", "pt_r", "pt_l", "pt_v_r", "pt_v_l"):
@@ -260,7 +279,10 @@ def _sample_study(rng: np.random.Generator, patient: dict, titles: frozenset[str
     p["lesions"] = []
     p["opacities"] = []
     if "Cardiomegaly" in titles:
-        p["ctr"] = rng.uniform(0.54, 0.68)
+        p["ctr"] = rng.uniform(0.51 if forced else 0.50, 0.66)
+    elif forced:
+        p["ctr"] = min(p["ctr"], 0.485)
+    reading = p["ctr"] + rng.normal(0.0, 0.012)
     if "Emphysema" in titles:
         p["dome_r"] += rng.uniform(18.0, 30.0)
         p["dome_l"] = p["dome_r"] + rng.uniform(5.0, 12.0)
@@ -269,6 +291,7 @@ def _sample_study(rng: np.random.Generator, patient: dict, titles: frozenset[str
         p["mu_lung"] = MU_LUNG * 0.45
         p["markings"] = 0.45
         p["ctr"] = min(p["ctr"], 0.44) if "Cardiomegaly" not in titles else p["ctr"]
+        reading = min(reading, p["ctr"] + 0.02)
     if "Fibrosis" in titles:
         p["dome_r"] -= 8.0
         p["dome_l"] -= 8.0
@@ -312,6 +335,16 @@ def _sample_study(rng: np.random.Generator, patient: dict, titles: frozenset[str
         p["opacities"].append(
             ("hernia", {"rx": rng.uniform(22, 32), "ry": rng.uniform(16, 24), "level": rng.uniform(0.3, 0.5)})
         )
+    p["reader_ctr"] = reading
+    p["cardiomegaly"] = ("Cardiomegaly" in titles) if forced else reading > 0.5
+    if acquisition_rng is not None:
+        p.update(_sample_acquisition(acquisition_rng, p))
+        if p["projection"] == "AP":
+            # The heart lies anterior, far from a detector behind the patient: magnified about 10-20 % more than
+            # the thorax. The clavicles project higher over the apices.
+            p["ctr"] *= acquisition_rng.uniform(1.08, 1.2)
+            p["clav_med"] -= 12.0
+            p["clav_lat"] -= 14.0
     p["heart"] = _heart_geometry(p)
     _sample_lesions(rng, p, titles)
     return p
@@ -593,31 +626,89 @@ def _add_bones(frame, p, bones):
         clavicle = (1.6 * _chord(8.5, y) - 0.6 * _chord(5.5, y)) * _clip((q - 16.0) * (1.0 / 6.0), 0.0, 1.0)
         clavicle *= _clip((172.0 - q) * 0.125, 0.0, 1.0)
         bones[win] += clavicle
+    _add_shoulders(frame, p, bones)
+
+
+def _add_shoulders(frame, p, bones):
+    """Add both scapulae and humeral heads to `bones` (mm of bone along the beam).
+
+    A scapula is a thin plate, a triangle in the upper lateral chest whose medial border crosses the lateral lung
+    field on a PA film (less when the shoulders are rolled forward), with a thick lateral border running up to the
+    glenoid; the humeral head is a ball beside the glenoid, under the acromion. Raised arms (`arms_out`) rotate them
+    up and out of the chest.
+    """
+    if p.get("arms_out", False):
+        return
+    cx, apex = p["cx"], 0.5 * (p["apex_r"] + p["apex_l"])
+    chest = 0.5 * (p["W_r"] + p["W_l"]) + p["body_extra"]
+    for sign, width in ((-1.0, p["W_r"]), (1.0, p["W_l"])):
+        medial_top, medial_bottom = p["scapula_in"] * width, (p["scapula_in"] + 0.12) * width
+        glenoid = (width + 6.0, apex + 12.0)
+        bottom = apex + p["scapula_len"]
+        u0, u1 = sorted((cx + sign * (medial_top - 4.0), cx + sign * (chest + 40.0 + p["arm_gap"])))
+        win = frame.window(u0, u1, apex - 40.0, bottom + 6.0)
+        if win is None:
+            continue
+        q, v = (frame.u[win] - cx) * sign, frame.v[win]
+        t = _clip((v - apex) * (1.0 / p["scapula_len"]), 0.0, 1.0)
+        medial = medial_top + (medial_bottom - medial_top) * t
+        lateral = glenoid[0] + (medial_bottom + 8.0 - glenoid[0]) * _clip(
+            (v - glenoid[1]) / (bottom - glenoid[1]), 0.0, 1.0
+        )
+        inside = _clip((q - medial) * 0.4, 0.0, 1.0) * _clip((lateral - q) * 0.4, 0.0, 1.0)
+        inside *= _clip((v - apex + 8.0) * 0.3, 0.0, 1.0) * _clip((bottom - v) * 0.3, 0.0, 1.0)
+        border = _chord(5.0, q - lateral + 4.0) * (v > glenoid[1]) * (v < bottom)
+        scapula = 3.0 * inside + 0.6 * border
+        # The humeral head and the acromion above it.
+        head_q = chest + 8.0 + 0.5 * p["arm_gap"]
+        du, dv = q - head_q, v - (apex + 4.0)
+        scapula += _hollow_chord(24.0, np.sqrt(du * du + dv * dv), 0.75, 0.6)
+        scapula += (
+            _chord(6.0, v - apex + 22.0 + 0.1 * (q - width))
+            * _clip((head_q + 10.0 - q) * 0.2, 0.0, 1.0)
+            * _clip((q - width + 10.0) * 0.2, 0.0, 1.0)
+        )
+        bones[win] += scapula
 
 
 class _Frame:
-    """The pixel grid of one image in anatomical mm, and the pixel windows that hold anatomical rectangles."""
+    """The pixel grid of one image in anatomical mm, and the pixel windows that hold anatomical rectangles.
+
+    The detector field is `fov_x` by `fov_y` mm (columns, rows), centred on the anatomical point `(u0, v0)`, turned
+    by the study's rotation and shifted by `(shift_x, shift_y)` mm; pixels may be wider than tall (`spacing_x` and
+    `spacing_y` differ), as when a 35 x 43 cm film is stored in a square image.
+    """
 
     def __init__(self, p, image_size):
         self.size = image_size
-        self.spacing = FIELD_OF_VIEW_MM / image_size
-        self.center = FIELD_OF_VIEW_MM / 2
+        self.half_x, self.half_y = 0.5 * p["fov_x"], 0.5 * p["fov_y"]
+        self.spacing_x, self.spacing_y = p["fov_x"] / image_size, p["fov_y"] / image_size
+        self.spacing = math.sqrt(self.spacing_x * self.spacing_y)
+        self.u0, self.v0 = p["frame_u"], p["frame_v"]
         self.cos, self.sin = math.cos(p["rotation"]), math.sin(p["rotation"])
         self.shift = (float(p["shift_x"]), float(p["shift_y"]))
-        grid = (np.arange(image_size, dtype=np.float32) + 0.5) * np.float32(self.spacing) - np.float32(self.center)
-        a, b = grid - np.float32(self.shift[0]), grid - np.float32(self.shift[1])
-        self.u = (self.center + self.cos * a)[None, :] - (self.sin * b)[:, None]
-        self.v = (self.center + self.sin * a)[None, :] + (self.cos * b)[:, None]
+        index = np.arange(image_size, dtype=np.float32) + 0.5
+        a = index * np.float32(self.spacing_x) - np.float32(self.half_x + self.shift[0])
+        b = index * np.float32(self.spacing_y) - np.float32(self.half_y + self.shift[1])
+        self.u = (self.u0 + self.cos * a)[None, :] - (self.sin * b)[:, None]
+        self.v = (self.v0 + self.sin * a)[None, :] + (self.cos * b)[:, None]
+
+    def to_pixels(self, u, v):
+        """Pixel coordinates `(x, y)` (pixel centres at `k + 0.5`) of anatomical points `(u, v)` mm."""
+        du, dv = np.asarray(u) - self.u0, np.asarray(v) - self.v0
+        x = (self.half_x + self.shift[0] + self.cos * du + self.sin * dv) / self.spacing_x
+        y = (self.half_y + self.shift[1] - self.sin * du + self.cos * dv) / self.spacing_y
+        return x, y
 
     def window(self, u0, u1, v0, v1):
         """Row and column slices of the pixels whose centres may fall in `[u0, u1] x [v0, v1]` mm; None if none."""
-        c, cos, sin, spacing = self.center, self.cos, self.sin, self.spacing
-        du0, du1, dv0, dv1 = u0 - c, u1 - c, v0 - c, v1 - c
+        cos, sin = self.cos, self.sin
+        du0, du1, dv0, dv1 = u0 - self.u0, u1 - self.u0, v0 - self.v0, v1 - self.v0
         # Pixel coordinates are a rotation of anatomical ones; cos > 0, so only the sine term needs both corners.
-        col0 = (cos * du0 + min(sin * dv0, sin * dv1) + c + self.shift[0]) / spacing
-        col1 = (cos * du1 + max(sin * dv0, sin * dv1) + c + self.shift[0]) / spacing
-        row0 = (cos * dv0 - max(sin * du0, sin * du1) + c + self.shift[1]) / spacing
-        row1 = (cos * dv1 - min(sin * du0, sin * du1) + c + self.shift[1]) / spacing
+        col0 = (cos * du0 + min(sin * dv0, sin * dv1) + self.half_x + self.shift[0]) / self.spacing_x
+        col1 = (cos * du1 + max(sin * dv0, sin * dv1) + self.half_x + self.shift[0]) / self.spacing_x
+        row0 = (cos * dv0 - max(sin * du0, sin * du1) + self.half_y + self.shift[1]) / self.spacing_y
+        row1 = (cos * dv1 - min(sin * du0, sin * du1) + self.half_y + self.shift[1]) / self.spacing_y
         r0, r1 = max(0, int(math.floor(row0)) - 1), min(self.size, int(math.ceil(row1)) + 1)
         c0, c1 = max(0, int(math.floor(col0)) - 1), min(self.size, int(math.ceil(col1)) + 1)
         if r0 >= r1 or c0 >= c1:
@@ -646,16 +737,18 @@ def _body(frame, p):
     trunk = np.sqrt(np.maximum(1.0 - ratio * ratio * ratio, 0.0))
     depth = (2.0 * p["body_depth"]) * (0.5 + 0.5 * rise + 0.3 * _clip((v - dome + 10.0) * (1.0 / 50.0), 0.0, 1.0))
     trunk *= depth
-    # Arms: soft-tissue cylinders beside the chest wall, rounded at the shoulder; each lies in a narrow window.
-    inner, outer = chest - 8.0, chest + 60.0 + 0.08 * (FIELD_OF_VIEW_MM + 50.0 - apex)
+    # Arms: soft-tissue cylinders beside the chest wall, rounded at the shoulder, `arm_gap` mm away from it (air
+    # between them), or raised out of the field; each lies in a narrow window.
+    if p.get("arms_out", False):
+        return trunk
+    gap = p["arm_gap"]
+    inner, outer = chest - 8.0 + gap, chest + 60.0 + gap + 0.08 * (BODY_BOTTOM_MM - apex)
     for sign in (-1.0, 1.0):
-        win = frame.window(
-            *sorted((p["cx"] + sign * inner, p["cx"] + sign * outer)), apex - 12.0, FIELD_OF_VIEW_MM + 50.0
-        )
+        win = frame.window(*sorted((p["cx"] + sign * inner, p["cx"] + sign * outer)), apex - 12.0, BODY_BOTTOM_MM)
         if win is None:
             continue
         va = v[win] - apex
-        arm = q[win] - (chest + 26.0) - 0.08 * va
+        arm = q[win] - (chest + 26.0 + gap) - 0.08 * va
         arm = 2.0 * np.sqrt(np.maximum(32.0 * 32.0 - arm * arm, 0.0))
         arm *= _clip((va + 12.0) * (1.0 / 30.0), 0.0, 1.0)
         trunk[win] += arm
@@ -710,7 +803,7 @@ def _render_sides(frame, p, body, projection, bones, masks, channel):
         geo = _margins(q, vw, uw, p, s)
         ramp_air = _ramp(geo["m_air"], 14.0)
         ramp_col = ramp_air if geo["m_col"] is geo["m_air"] else _ramp(geo["m_col"], 14.0)  # same without a PTX
-        local = (p["mu_lung"] * ramp_col - MU_SOFT * ramp_air) * (body[win] * 0.72)
+        local = (p["mu_lung"] * ramp_col - MU_SOFT * ramp_air) * (body[win] * p["lung_depth"])
         # Lung markings: vessel trees out of each hilum. Each generation of branches spans a doubling of the
         # distance r; within it every branch forks into two that diverge to the next generation's angles, and the
         # branches thin (and fade with depth overlap) toward the periphery.
@@ -768,7 +861,7 @@ def _render_midline(frame, p, projection):
         right = _chord(6.5, _segment_distance(u, v, cx, carina, cx - 24.0, carina + 26.0))
         left = _chord(6.0, _segment_distance(u, v, cx, carina, cx + 32.0, carina + 22.0))
         projection[win] -= air * np.maximum(np.maximum(right, left) - trachea, 0.0)
-    win = frame.window(cx - 20.0, cx + 20.0, -50.0, FIELD_OF_VIEW_MM + 50.0)
+    win = frame.window(cx - 20.0, cx + 20.0, -200.0, BODY_BOTTOM_MM)
     if win is not None:
         u, v = frame.u[win], frame.v[win]
         discs = 0.82 + 0.18 * np.cos((v - p["rib_first"]) * (2.0 * np.pi / (1.25 * p["rib_step"])))
@@ -785,7 +878,7 @@ def _render_midline(frame, p, projection):
 
 def _airspace(opacity, body, ramp_col, p, strength):
     """Projection added when a fraction `opacity` of the aerated lung fills with fluid or cells."""
-    return ((MU_SOFT - p["mu_lung"]) * 0.72 * strength) * body * ramp_col * opacity
+    return ((MU_SOFT - p["mu_lung"]) * p["lung_depth"] * strength) * body * ramp_col * opacity
 
 
 def _render_opacities(frame, p, body, lung_ramp, sides, projection):
@@ -908,6 +1001,251 @@ def _render_lesions(frame, p, body, lung_ramp, projection):
     return lesions
 
 
+# ---------------------------------------------------------------------------------------------------------------
+# Acquisition: how the film was taken and processed. Drawn per study from its own random stream, so the same seed
+# gives the same anatomy and findings with either acquisition, and forced findings do not change the acquisition.
+
+ACQUISITIONS = ("varied", "standard")
+"""`generate(acquisition=...)`: `"varied"` draws framing, projection, exposure, detector processing, collimation,
+text markers and support devices per study, as real films vary; `"standard"` is one fixed PA set-up (a centred
+380 mm field, one film curve, nothing on the film), for experiments that must isolate the anatomy."""
+
+STANDARD_ACQUISITION: dict = {
+    "fov_x": FIELD_OF_VIEW_MM,
+    "fov_y": FIELD_OF_VIEW_MM,
+    "frame_u": FIELD_OF_VIEW_MM / 2,
+    "frame_v": FIELD_OF_VIEW_MM / 2,
+    "projection": "PA",
+    "gamma": 1.0,
+    "auto_window": None,
+    "detail": 0.0,
+    "blur_mm": 0.75,
+    "collimation": (),
+    "markers": (),
+    "devices": (),
+    "arm_gap": 0.0,
+}
+"""The acquisition of every study with `acquisition="standard"` (and the defaults of the fields below)."""
+
+MU_METAL = 0.35
+"""Metal of electrodes, wires and a pacemaker can, per mm (far denser than bone)."""
+
+MARKER_TEXTS = ("R", "L", "PA", "AP", "ERECT", "PORTABLE", "SUPINE", "INSP")
+"""Burned-in text markers drawn on varied films."""
+
+
+def _sample_acquisition(rng: np.random.Generator, p: dict) -> dict:
+    """Draw one study's acquisition: framing, projection, exposure, processing, collimation, markers, devices."""
+    a = {}
+    portable = rng.uniform() < 0.2
+    a["projection"] = "AP" if portable else "PA"
+    # Framing: a 35 x 43 cm detector (or a crop of it) stored as a square image, so pixels may be wider than tall;
+    # the patient is off-centre by a few centimetres, more on portable films.
+    a["fov_x"] = rng.uniform(330.0, 430.0)
+    a["fov_y"] = a["fov_x"] * rng.uniform(0.8, 1.23)  # 35/43 to 43/35
+    spread = 2.0 if portable else 1.0
+    a["frame_u"] = p["cx"] + rng.normal(0.0, 10.0 * spread)
+    # Protocols put the upper edge a few centimetres above the shoulders: the lungs sit in the upper part of the film.
+    a["frame_v"] = 0.5 * (p["apex_r"] + p["dome_l"] + p["cp_l"]) + rng.normal(22.0, 14.0 * spread)
+    # Both apices and both costophrenic angles stay on the film (a film that cuts them off is repeated).
+    highest = min(p["apex_r"], p["apex_l"]) - 0.03 * a["fov_y"] + 0.5 * a["fov_y"]
+    lowest = max(p["dome_r"] + p["cp_r"], p["dome_l"] + p["cp_l"]) + 0.03 * a["fov_y"] - 0.5 * a["fov_y"]
+    a["frame_v"] = min(max(a["frame_v"], lowest), max(highest, lowest))
+    a["rotation"] = p["rotation"] + math.radians(rng.normal(0.0, 2.5 * spread))
+    # Exposure and detector processing. Digital systems range the display on the image's own histogram, so lungs
+    # and mediastinum land on similar greys whatever the dose: `auto_window` puts the median lung at `lung_grey` and
+    # the dense soft tissue at `soft_grey`. Then a gamma, a detail (unsharp-mask) enhancement, the detector's blur
+    # and the dose.
+    a["auto_window"] = (rng.uniform(0.2, 0.42), rng.uniform(0.82, 0.97))
+    a["gamma"] = math.exp(rng.uniform(-0.25, 0.25))
+    a["detail"] = rng.uniform(0.0, 1.6) if rng.uniform() < 0.7 else 0.0
+    a["blur_mm"] = rng.uniform(0.5, 1.8)
+    a["photons"] = p["photons"] * math.exp(rng.uniform(-1.2, 0.4))
+    # Habitus of the moment: arms away from the chest wall (dark air between them) or raised out of the field.
+    a["arm_gap"] = rng.uniform(0.0, 45.0) if rng.uniform() < 0.6 else 0.0
+    a["arms_out"] = rng.uniform() < 0.12
+    # Collimation: up to four edges covered by a straight, slightly tilted band, dark (outside the scanned film or
+    # cropped) or bright (unexposed film); a band stops short of the lungs.
+    bands = []
+    for edge in ("top", "bottom", "left", "right"):
+        if rng.uniform() < (0.3 if edge == "bottom" else 0.2):
+            bands.append((edge, rng.uniform(0.1, 1.0), rng.normal(0.0, 0.03), rng.uniform() < 0.75))
+    a["collimation"] = tuple(bands)
+    # Burned-in text markers near the corners: a side letter and a label box.
+    markers = []
+    for _ in range(int(rng.integers(0, 3))):
+        text = MARKER_TEXTS[int(rng.integers(len(MARKER_TEXTS)))]
+        corner = (rng.uniform() < 0.5, rng.uniform() < 0.8)
+        markers.append((text, corner, rng.uniform(0.02, 0.12, 2), rng.uniform(0.02, 0.045), rng.uniform() < 0.5))
+    a["markers"] = tuple(markers)
+    # Support devices: ECG electrodes and leads, a central venous line, a pacemaker.
+    devices = []
+    if rng.uniform() < (0.5 if portable else 0.12):
+        for _ in range(int(rng.integers(2, 6))):
+            devices.append(("electrode", rng.uniform(-1.1, 1.1), rng.uniform(-0.2, 1.1), rng.normal(0.0, 1.0, 2)))
+    if rng.uniform() < (0.3 if portable else 0.05):
+        devices.append(("line", rng.uniform() < 0.5, rng.uniform(-1.0, 1.0, 3)))
+    if rng.uniform() < 0.04:
+        devices.append(("pacemaker", rng.uniform() < 0.8, rng.uniform(-1.0, 1.0, 3)))
+    a["devices"] = tuple(devices)
+    return a
+
+
+def _add_wire(frame, projection, points, radius: float, mu: float) -> None:
+    """Add a tube of `radius` mm along the polyline `points` `(K, 2)` mm, of attenuation `mu` per mm."""
+    points = np.asarray(points, dtype=np.float64)
+    low, high = points.min(axis=0) - radius - 1.0, points.max(axis=0) + radius + 1.0
+    win = frame.window(low[0], high[0], low[1], high[1])
+    if win is None:
+        return
+    u, v = frame.u[win], frame.v[win]
+    distance = np.full(u.shape, np.inf, dtype=np.float32)
+    for (x0, y0), (x1, y1) in zip(points[:-1], points[1:], strict=True):
+        np.minimum(distance, _segment_distance(u, v, x0, y0, x1, y1), out=distance)
+    # A wire thinner than a pixel still shows: its chord is spread over at least one pixel's width.
+    width = max(radius, 0.5 * frame.spacing)
+    projection[win] += (mu * math.pi * radius * radius / (2.0 * width)) * _chord(width, distance)
+
+
+def _curve(start, control, end, count: int = 12) -> np.ndarray:
+    """Points of the quadratic Bezier curve from `start` to `end` pulled toward `control`, `(count, 2)`."""
+    t = np.linspace(0.0, 1.0, count)[:, None]
+    start, control, end = (np.asarray(x, dtype=np.float64) for x in (start, control, end))
+    return (1 - t) ** 2 * start + 2 * (1 - t) * t * control + t * t * end
+
+
+def _add_devices(frame, p, projection) -> None:
+    """Add ECG electrodes and leads, central lines and a pacemaker to `projection` (metal, in the body's plane)."""
+    cx, apex = p["cx"], 0.5 * (p["apex_r"] + p["apex_l"])
+    width = 0.5 * (p["W_r"] + p["W_l"])
+    heart = p["heart"]
+    for device in p["devices"]:
+        kind = device[0]
+        if kind == "electrode":
+            _, across, down, bend = device
+            eu, ev = cx + across * width, apex + 20.0 + down * (p["dome_l"] - apex)
+            win = frame.window(eu - 8.0, eu + 8.0, ev - 8.0, ev + 8.0)
+            if win is not None:
+                du, dv = frame.u[win] - eu, frame.v[win] - ev
+                ring = _chord(6.0, np.sqrt(du * du + dv * dv)) - 0.6 * _chord(4.0, np.sqrt(du * du + dv * dv))
+                projection[win] += (MU_METAL * 0.25) * ring
+            lead_end = (eu + 60.0 * bend[0], FIELD_OF_VIEW_MM + 60.0)
+            _add_wire(frame, projection, _curve((eu, ev), (eu + 50.0 * bend[1], ev + 80.0), lead_end), 0.6, MU_METAL)
+        elif kind == "line":
+            _, left, jitter = device
+            sign = 1.0 if left else -1.0
+            entry = (cx + sign * (width * 0.55 + 15.0 * jitter[0]), apex - 30.0)
+            tip = (cx - 8.0 + 6.0 * jitter[1], p["carina"] + 30.0 + 10.0 * jitter[2])
+            bend = (cx + sign * 20.0, p["carina"] - 40.0)
+            _add_wire(frame, projection, _curve(entry, bend, tip), 1.2, MU_METAL * 0.12)
+        else:  # pacemaker: a can under the clavicle and a lead into the right ventricle
+            _, left, jitter = device
+            sign = 1.0 if left else -1.0
+            can_u, can_v = cx + sign * (0.6 * width + 12.0 * jitter[0]), apex + 30.0 + 10.0 * jitter[1]
+            win = frame.window(can_u - 26.0, can_u + 26.0, can_v - 22.0, can_v + 22.0)
+            if win is not None:
+                du, dv = (frame.u[win] - can_u) * (1.0 / 24.0), (frame.v[win] - can_v) * (1.0 / 20.0)
+                inside = _clip((1.0 - np.maximum(np.abs(du), np.abs(dv)) ** 4) * 6.0, 0.0, 1.0)
+                projection[win] += (MU_METAL * 4.0) * inside
+            tip = (heart["hx"] + 0.3 * heart["half"], heart["hy"] + 0.5 * heart["hb"])
+            _add_wire(frame, projection, _curve((can_u, can_v), (cx - 10.0, p["carina"]), tip), 1.0, MU_METAL)
+
+
+def _box_blur(image: np.ndarray, radius: int) -> np.ndarray:
+    """Mean over a `(2 radius + 1)` square, edges replicated, by cumulative sums (cost independent of `radius`)."""
+    if radius < 1:
+        return image
+    for axis in (0, 1):
+        padded = np.concatenate(
+            [
+                np.repeat(np.take(image, [0], axis), radius + 1, axis),
+                image,
+                np.repeat(np.take(image, [-1], axis), radius, axis),
+            ],
+            axis=axis,
+        )
+        total = np.cumsum(padded, axis=axis, dtype=np.float32)
+        size = image.shape[axis]
+        upper = np.take(total, np.arange(2 * radius + 1, 2 * radius + 1 + size), axis)
+        lower = np.take(total, np.arange(0, size), axis)
+        image = (upper - lower) * np.float32(1.0 / (2 * radius + 1))
+    return image
+
+
+def _auto_window(projection: np.ndarray, lung_ramp: np.ndarray, greys: tuple[float, float]) -> dict:
+    """The film curve's centre and width that map the median lung and the dense soft tissue to `greys`.
+
+    The lung value is the median projection where the lung is deep (`lung_ramp > 0.5`), the soft-tissue value the
+    98th percentile of the image; `0.5 + 0.5 tanh((P - centre) / width)` then passes through both points.
+    """
+    deep = projection[lung_ramp > 0.5]
+    lung = float(np.median(deep)) if deep.size else float(np.percentile(projection, 30))
+    soft = float(np.percentile(projection, 98))
+    low, high = (math.atanh(2.0 * g - 1.0) for g in greys)
+    width = max(soft - lung, 0.3) / (high - low)
+    return {"window_center": lung - low * width, "window_width": width}
+
+
+def _detail_enhance(projection: np.ndarray, low_pass: np.ndarray, strength: float) -> None:
+    """Unsharp mask in place: `P + strength (P - low_pass)`, the large-scale contrast flattened, details raised."""
+    projection += np.float32(strength) * (projection - low_pass)
+
+
+def _collimate(image: np.ndarray, p, frame, landmarks: np.ndarray) -> None:
+    """Cover the collimated edges of `image` `(H, W)` with dark or bright bands that stop short of the lungs."""
+    size = image.shape[0]
+    top = float(np.min(landmarks[1:3, 1])) - 6.0 / frame.spacing_y
+    bottom = float(np.max(landmarks[7:9, 1])) + 10.0 / frame.spacing_y
+    right = float(landmarks[3, 0]) - 10.0 / frame.spacing_x
+    left = float(landmarks[4, 0]) + 10.0 / frame.spacing_x
+    index = np.arange(size, dtype=np.float32) + 0.5
+    for edge, depth, tilt, dark in p["collimation"]:
+        if edge == "top":
+            limit, along, across, flip = top, index[None, :], index[:, None], False
+        elif edge == "bottom":
+            limit, along, across, flip = size - bottom, index[None, :], size - index[:, None], False
+        elif edge == "left":
+            limit, along, across, flip = right, index[:, None], index[None, :], True
+        else:
+            limit, along, across, flip = size - left, index[:, None], size - index[None, :], True
+        if limit <= 1.0:
+            continue
+        reach = depth * limit + tilt * (along - 0.5 * size)
+        covered = np.broadcast_to(across < np.minimum(reach, limit), image.shape)
+        value = 0.02 if dark else 0.97
+        image[covered] = value
+        del flip
+
+
+def _draw_markers(image: np.ndarray, p) -> None:
+    """Burn the study's text markers into `image` `(H, W)`: bright letters, some on a dark box."""
+    from PIL import Image, ImageDraw, ImageFont
+
+    size = image.shape[0]
+    for text, (left, top), (dx, dy), height, boxed in p["markers"]:
+        pixels = max(4, int(round(height * size)))
+        try:
+            font = ImageFont.load_default(size=max(6, pixels))
+        except TypeError:  # Pillow < 10.1 has one bitmap font size
+            font = ImageFont.load_default()
+        x0, y0, x1, y1 = font.getbbox(text)
+        canvas = Image.new("L", (x1 - x0 + 4, y1 - y0 + 4), 0)
+        ImageDraw.Draw(canvas).text((2 - x0, 2 - y0), text, fill=255, font=font)
+        glyph = np.asarray(canvas, dtype=np.float32) * np.float32(1.0 / 255.0)
+        gh, gw = glyph.shape
+        col = int(dx * size) if left else size - gw - int(dx * size)
+        row = int(dy * size) if top else size - gh - int(dy * size)
+        r0, c0 = max(row, 0), max(col, 0)
+        r1, c1 = min(row + gh, size), min(col + gw, size)
+        if r0 >= r1 or c0 >= c1:
+            continue
+        patch = glyph[r0 - row : r1 - row, c0 - col : c1 - col]
+        target = image[r0:r1, c0:c1]
+        if boxed:
+            target *= 0.25
+        np.maximum(target, 0.95 * patch, out=target)
+
+
 def _blur(image, sigma):
     """Separable Gaussian blur of a `(H, W)` image, edges replicated; `sigma` in pixels, taps cut at 1/1000."""
     radius = int(sigma * math.sqrt(2.0 * math.log(1000.0)))
@@ -944,18 +1282,20 @@ def _quantum_noise(seed_sequence, size):
 
 
 def _film(projection, p, out):
-    """The S-shaped film curve `0.5 + 0.5 tanh((P - centre) / width)` of the study's window, written into `out`."""
+    """The film curve `(0.5 + 0.5 tanh((P - centre) / width)) ** gamma` of the study, written into `out`."""
     np.subtract(projection, np.float32(p["window_center"]), out=out)
     out *= np.float32(1.0 / p["window_width"])
     np.tanh(out, out=out)
     out *= 0.5
     out += 0.5
+    if p["gamma"] != 1.0:
+        np.power(out, np.float32(p["gamma"]), out=out)
 
 
-def _render_image(p, image_size, noise_seed, channel, image_out, twin_out, masks):
+def _render_image(p, frame, landmarks, noise_seed, channel, image_out, twin_out, masks):
     """Render one study into `image_out` and `twin_out` (the bone-free twin, or None), both `(H, W)` in [0, 1],
     and `masks` (`(H, W, M)` uint8, zero on entry); return the boxes `(x1, y1, x2, y2, title)`."""
-    frame = _Frame(p, image_size)
+    image_size = frame.size
     body = _body(frame, p)
     projection = MU_SOFT * body
     _add_breasts(frame, p, projection)
@@ -975,22 +1315,36 @@ def _render_image(p, image_size, noise_seed, channel, image_out, twin_out, masks
         name = title.lower()
         if name in channel:
             masks[rows, cols, channel[name]] |= region
+    if p["devices"]:
+        _add_devices(frame, p, projection)
     # Quantum noise: N = N0 exp(-P) photons per pixel, so log(N0 / N) has standard deviation exp(P / 2) / sqrt(N0).
     noise = _quantum_noise(noise_seed, image_size)
-    photons = p["photons"] * frame.spacing * frame.spacing
+    photons = p["photons"] * frame.spacing_x * frame.spacing_y
     noise *= np.exp(0.5 * np.maximum(projection, 0.0))
     projection += noise * (1.0 / math.sqrt(photons))
-    sigma = 0.75 / frame.spacing
+    sigma = p["blur_mm"] / frame.spacing
     bone_free = _blur(projection, sigma)
+    bones *= (MU_BONE - MU_SOFT) * p["bone_density"]
+    image = bone_free + _blur(bones, sigma)
+    if p["detail"]:
+        # Detail enhancement relative to the low-pass of the full image, for the twin too: the image minus its twin
+        # stays the (enhanced) bone, never negative.
+        low_pass = _box_blur(_box_blur(image, int(round(12.0 / frame.spacing))), int(round(12.0 / frame.spacing)))
+        _detail_enhance(image, low_pass, p["detail"])
+        _detail_enhance(bone_free, low_pass, p["detail"])
+    if p["auto_window"] is not None:
+        p = {**p, **_auto_window(image, lung_ramp, p["auto_window"])}
+    _film(image, p, image_out)
     if twin_out is not None:
         _film(bone_free, p, twin_out)
-    bones *= MU_BONE - MU_SOFT
-    bone_free += _blur(bones, sigma)
-    _film(bone_free, p, image_out)
+    for out in (image_out, twin_out):
+        if out is not None and (p["collimation"] or p["markers"]):
+            _collimate(out, p, frame, landmarks)
+            _draw_markers(out, p)
     return boxes
 
 
-def _landmarks(p, spacing):
+def _landmarks(p, frame):
     """Named landmarks in pixels `(x, y)` of one image, in `LANDMARK_NAMES` order."""
     cx, heart = p["cx"], p["heart"]
     widest = p["dome_r"] - 15.0
@@ -1009,12 +1363,8 @@ def _landmarks(p, spacing):
             (cx + 0.5 * p["W_l"], p["dome_l"]),
         ]
     )
-    c = FIELD_OF_VIEW_MM / 2
-    cos, sin = math.cos(p["rotation"]), math.sin(p["rotation"])
-    du, dv = anatomical[:, 0] - c, anatomical[:, 1] - c
-    x = c + p["shift_x"] + cos * du + sin * dv
-    y = c + p["shift_y"] - sin * du + cos * dv
-    return (np.stack([x, y], axis=1) / spacing).astype(np.float32)
+    x, y = frame.to_pixels(anatomical[:, 0], anatomical[:, 1])
+    return np.stack([x, y], axis=1).astype(np.float32)
 
 
 def generate(
@@ -1026,6 +1376,7 @@ def generate(
     findings=None,
     mask_names: Sequence[str] = MASK_NAMES,
     bone_free: bool = True,
+    acquisition: str = "varied",
 ) -> CXRSet:
     """Render synthetic PA chest radiographs with complete ground truth.
 
@@ -1069,6 +1420,8 @@ def generate(
     if unknown:
         raise ValueError(f"unknown mask_names {unknown}; choose from {list(MASK_NAMES)}")
     mask_names = tuple(mask_names)
+    if acquisition not in ACQUISITIONS:
+        raise ValueError(f"acquisition must be one of {list(ACQUISITIONS)}, got {acquisition!r}")
     rates = _resolve_prevalence(prevalence)
     forced = _resolve_findings(findings, int(num_images))
     num_images, image_size = int(num_images), int(image_size)
@@ -1094,30 +1447,38 @@ def generate(
             titles = frozenset(acute) | chronic
         else:
             titles = forced[index]
-        params.append(_sample_study(rng, patient, titles))
+        acquisition_rng = (
+            np.random.default_rng(np.random.SeedSequence([seed, 3, index])) if acquisition == "varied" else None
+        )
+        params.append(_sample_study(rng, patient, titles, forced is not None, acquisition_rng))
         patient_ids.append(f"phantom-{seed}-{patient_index:06d}")
 
-    spacing = FIELD_OF_VIEW_MM / image_size
     channel = {name: i for i, name in enumerate(mask_names)}
     images = np.empty((num_images, image_size, image_size, 1), dtype=np.float32)
     twins = np.empty_like(images) if bone_free else None
     masks = np.zeros((num_images, image_size, image_size, len(mask_names)), dtype=np.uint8)
+    landmarks = np.empty((num_images, len(LANDMARK_NAMES), 2), dtype=np.float32)
+    spacings = np.empty((num_images, 2), dtype=np.float32)
     all_boxes, labels = [], np.zeros((num_images, NUM_PATHOLOGIES), dtype=np.float32)
     for index, item in enumerate(params):
         noise_seed = np.random.SeedSequence([seed, 2, index])
         twin = twins[index, ..., 0] if bone_free else None
-        boxes = _render_image(item, image_size, noise_seed, channel, images[index, ..., 0], twin, masks[index])
+        frame = _Frame(item, image_size)
+        landmarks[index] = _landmarks(item, frame)
+        spacings[index] = (frame.spacing_y, frame.spacing_x)
+        boxes = _render_image(
+            item, frame, landmarks[index], noise_seed, channel, images[index, ..., 0], twin, masks[index]
+        )
         all_boxes.append([(*box[:4], code_of(box[4])) for box in boxes])
         titles = {t for t in item["titles"] if t not in BOX_FINDINGS} | {box[4] for box in boxes}
         titles.discard("Cardiomegaly")
         labels[index, [code_of(t) for t in titles]] = 1.0
 
-    landmarks = np.stack([_landmarks(item, spacing) for item in params])
     # Imported here: lecture_lib.metrics loads Keras, which the data modules (and their users) need not import.
     from lecture_lib.metrics import cardiothoracic_ratio
 
     ratio = np.asarray(cardiothoracic_ratio(landmarks, LANDMARK_NAMES), dtype=np.float32)
-    labels[:, code_of("Cardiomegaly")] = ratio > 0.5
+    labels[:, code_of("Cardiomegaly")] = [item["cardiomegaly"] for item in params]
     labels[:, NO_FINDING] = labels.sum(axis=1) == 0
     width = max(1, max(len(b) for b in all_boxes))
     boxes = np.full((num_images, width, 4), PAD, dtype=np.float32)
@@ -1126,7 +1487,10 @@ def generate(
         for j, (x1, y1, x2, y2, code) in enumerate(image_boxes):
             boxes[i, j] = (x1, y1, x2, y2)
             classes[i, j] = code
-    targets = {"cardiothoracic_ratio": ratio}
+    targets = {
+        "cardiothoracic_ratio": ratio,
+        "reader_ctr": np.array([item["reader_ctr"] for item in params], dtype=np.float32),
+    }
     if bone_free:
         targets["bone_free"] = twins
     return CXRSet(
@@ -1140,7 +1504,7 @@ def generate(
         landmark_names=LANDMARK_NAMES,
         targets=targets,
         patient_ids=np.array(patient_ids, dtype=object),
-        views=np.array(["PA"] * num_images, dtype=object),
-        pixel_spacing_mm=np.full((num_images, 2), spacing, dtype=np.float32),
+        views=np.array([item["projection"] for item in params], dtype=object),
+        pixel_spacing_mm=spacings,
         source="phantom",
     )
