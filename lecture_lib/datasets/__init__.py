@@ -28,6 +28,7 @@ _LAZY = {
     "rle_decode": "lecture_lib.datasets.siim",
     "rle_encode": "lecture_lib.datasets.siim",
     "load_rsna": "lecture_lib.datasets.rsna",
+    "load_samples": "lecture_lib.datasets.samples",
     "load_chestmnist": "lecture_lib.datasets.medmnist",
     "load_pneumoniamnist": "lecture_lib.datasets.medmnist",
     "DatasetNotFoundError": "lecture_lib.datasets.download",
