@@ -16,14 +16,43 @@ def data():
     return generate(48, image_size=64, seed=3)
 
 
+@pytest.fixture(scope="module")
+def standard():
+    """The fixed PA set-up: a centred 380 mm field, one film curve, nothing on the film."""
+    return generate(48, image_size=64, seed=3, acquisition="standard")
+
+
 def test_contract_shapes_and_ranges(data):
     assert data.images.shape == (48, 64, 64, 1) and data.images.dtype == np.float32
     assert 0.0 <= data.images.min() and data.images.max() <= 1.0
     assert data.masks.shape == (48, 64, 64, len(MASK_NAMES)) and data.mask_names == MASK_NAMES
     assert data.landmarks.shape == (48, len(LANDMARK_NAMES), 2) and len(LANDMARK_NAMES) >= 8
     assert data.targets["bone_free"].shape == data.images.shape
-    np.testing.assert_allclose(data.pixel_spacing_mm, phantom.FIELD_OF_VIEW_MM / 64)
     assert data.source == "phantom"
+
+
+def test_pixel_spacing_follows_the_acquisition(data, standard):
+    np.testing.assert_allclose(standard.pixel_spacing_mm, phantom.FIELD_OF_VIEW_MM / 64)
+    assert set(standard.views) == {"PA"}
+    # Varied films: a 330-430 mm wide field whose height is 35/43 to 43/35 of its width, stored in 64 x 64 pixels.
+    rows, cols = data.pixel_spacing_mm[:, 0], data.pixel_spacing_mm[:, 1]
+    assert np.all((cols >= 330 / 64) & (cols <= 430 / 64))
+    assert np.all((rows / cols >= 0.8 - 1e-5) & (rows / cols <= 1.23 + 1e-5))
+    assert len(np.unique(cols)) == len(data)
+
+
+def test_the_acquisition_does_not_change_anatomy_or_findings():
+    varied, fixed = generate(6, 64, seed=9), generate(6, 64, seed=9, acquisition="standard")
+    np.testing.assert_array_equal(np.delete(varied.labels, code_of("Cardiomegaly"), axis=1),
+                                  np.delete(fixed.labels, code_of("Cardiomegaly"), axis=1))  # fmt: skip
+    np.testing.assert_array_equal(varied.targets["reader_ctr"], fixed.targets["reader_ctr"])
+    np.testing.assert_array_equal(varied.patient_ids, fixed.patient_ids)
+
+
+def test_views_are_pa_or_ap_at_about_one_in_five():
+    views = generate(300, 32, seed=0, mask_names=[], bone_free=False).views
+    assert set(views) == {"PA", "AP"}
+    assert 0.12 < np.mean(views == "AP") < 0.28
 
 
 def test_deterministic():
@@ -54,14 +83,35 @@ def test_same_anatomy_at_every_resolution():
             assert _iou(upsampled, large.masks[i, ..., c] > 0) >= 0.9
 
 
-def test_cardiomegaly_label_equals_landmark_ctr(data):
+def test_ctr_landmarks_and_the_readers_label(data, standard):
     ctr = cardiothoracic_ratio(data.landmarks, data.landmark_names)
     heart = data.landmarks[:, [LANDMARK_NAMES.index("right_heart"), LANDMARK_NAMES.index("left_heart")], 0]
     thorax = data.landmarks[:, [LANDMARK_NAMES.index("right_thorax"), LANDMARK_NAMES.index("left_thorax")], 0]
     np.testing.assert_allclose(ctr, (heart[:, 1] - heart[:, 0]) / (thorax[:, 1] - thorax[:, 0]), rtol=1e-6)
-    np.testing.assert_array_equal(data.labels[:, code_of("Cardiomegaly")], (ctr > 0.5).astype(np.float32))
-    forced = generate(6, 64, seed=1, findings=["Cardiomegaly"])
+    np.testing.assert_allclose(data.targets["cardiothoracic_ratio"], ctr, rtol=1e-6)
+    # The label is the reader's measurement above 0.5, not the image's ratio.
+    reader = data.targets["reader_ctr"]
+    np.testing.assert_array_equal(data.labels[:, code_of("Cardiomegaly")], (reader > 0.5).astype(np.float32))
+    # On the standard PA film the image's ratio is the true one, and the reader is off by a reading error of 0.012
+    # (4 standard deviations at most). Ratios are continuous across 0.5.
+    standard_ctr = cardiothoracic_ratio(standard.landmarks, standard.landmark_names)
+    assert np.abs(standard_ctr - standard.targets["reader_ctr"]).max() < 0.05
+    assert np.abs(standard_ctr - standard.targets["reader_ctr"]).max() > 0.0
+    # AP films magnify the heart (8-20 %), so their image ratio overstates what the reader reports.
+    ap = data.views == "AP"
+    assert ap.any()
+    assert np.all(ctr[ap] > data.targets["reader_ctr"][ap])
+    forced = generate(6, 64, seed=1, findings=["Cardiomegaly"], acquisition="standard")
     assert np.all(cardiothoracic_ratio(forced.landmarks, forced.landmark_names) > 0.5)
+    assert np.all(forced.labels[:, code_of("Cardiomegaly")] == 1)
+    healthy = generate(6, 64, seed=1, findings=[], acquisition="standard")
+    assert np.all(healthy.labels[:, code_of("Cardiomegaly")] == 0)
+
+
+def test_ctr_is_continuous_around_one_half():
+    reader = generate(400, 32, seed=0, mask_names=[], bone_free=False).targets["reader_ctr"]
+    assert ((reader > 0.47) & (reader <= 0.5)).sum() >= 10 and ((reader > 0.5) & (reader < 0.53)).sum() >= 10
+    assert 0.42 < np.median(reader) < 0.47
 
 
 def test_heart_landmarks_lie_on_the_heart_mask_border(data):
@@ -91,15 +141,15 @@ def test_lesion_boxes_contain_their_masks():
                 assert mask[int(y1) : int(y2), int(x1) : int(x2)].any()
 
 
-def test_bone_free_differs_only_by_bones(data):
+def test_bone_free_differs_only_by_bones(data, standard):
     image, twin = data.images[..., 0], data.targets["bone_free"][..., 0]
     assert np.all(image >= twin - 1e-6)
     lungs = data.masks[..., 0] | data.masks[..., 1]
     difference = (image - twin) > 0.01
     share = difference[lungs > 0].mean()
     assert 0.15 < share < 0.9
-    # Corners above the shoulders hold no bone at all.
-    np.testing.assert_array_equal(image[:, :3, :3], twin[:, :3, :3])
+    # On the standard film, the corners above the shoulders hold no bone at all.
+    np.testing.assert_array_equal(standard.images[:, :3, :3], standard.targets["bone_free"][:, :3, :3])
 
 
 def test_masks_are_disjoint_where_anatomy_says_so(data):
@@ -110,6 +160,7 @@ def test_masks_are_disjoint_where_anatomy_says_so(data):
 
 
 def test_lungs_are_darker_than_heart(data):
+    # Whatever the acquisition: the auto-window puts the lungs well below the mediastinum.
     right, heart = data.masks[..., 0] > 0, data.masks[..., 2] > 0
     assert data.images[..., 0][right].mean() + 0.2 < data.images[..., 0][heart].mean()
 
@@ -164,16 +215,16 @@ def _landmark(data, name):
 def test_heart_mask_ends_at_the_diaphragm(data):
     # The silhouette rests on the diaphragm: no heart pixel lies more than 25 mm (the medial slope of the domes)
     # below the lower dome landmark, while an uncut heart ellipse reaches about 40 mm below it.
-    spacing = phantom.FIELD_OF_VIEW_MM / 64
     lowest_dome = np.maximum(_landmark(data, "right_dome")[:, 1], _landmark(data, "left_dome")[:, 1])
     heart = data.masks[..., MASK_NAMES.index("heart")]
     for i in range(len(data)):
         rows = np.nonzero(heart[i].any(axis=1))[0]
-        assert rows.max() + 1 <= lowest_dome[i] + 25.0 / spacing
+        # Rotation (a few degrees) can lower the heart's far corner by up to 5 % of its width.
+        assert rows.max() + 1 <= lowest_dome[i] + 30.0 / data.pixel_spacing_mm[i, 0]
 
 
 def test_effusion_meniscus_is_higher_laterally():
-    data = generate(8, 128, seed=6, findings=["Effusion"])
+    data = generate(8, 128, seed=6, findings=["Effusion"], acquisition="standard")
     fluid = data.masks[..., MASK_NAMES.index("effusion")]
     checked = 0
     for i in range(len(data)):
@@ -193,8 +244,8 @@ def test_effusion_meniscus_is_higher_laterally():
 def test_no_lung_markings_beyond_the_pneumothorax_edge():
     # Same patient, pose, exposure and noise with and without the pneumothorax (forced findings do not change them).
     names = ["right_lung", "left_lung", "pneumothorax"]
-    collapsed = generate(6, 128, seed=8, findings=["Pneumothorax"], mask_names=names)
-    healthy = generate(6, 128, seed=8, findings=[], mask_names=names)
+    collapsed = generate(6, 128, seed=8, findings=["Pneumothorax"], mask_names=names, acquisition="standard")
+    healthy = generate(6, 128, seed=8, findings=[], mask_names=names, acquisition="standard")
     for i in range(6):
         gap = collapsed.masks[i, ..., 2] > 0
         assert gap.sum() > 30
@@ -206,7 +257,8 @@ def test_no_lung_markings_beyond_the_pneumothorax_edge():
         assert np.abs(laplace(twin_gap))[inner].mean() < 0.7 * np.abs(laplace(twin_lung))[inner].mean()
 
 
-def test_ribs_fade_where_soft_tissue_is_thick(data):
+def test_ribs_fade_where_soft_tissue_is_thick(standard):
+    data = standard
     # Log + window film curve: thick abdomen saturates toward white, so bone adds little there, unlike in the lungs.
     image, twin = data.images[..., 0], data.targets["bone_free"][..., 0]
     bone = image - twin
@@ -225,8 +277,8 @@ def test_airspace_opacities_have_soft_borders(finding):
     # the opacity alone. It is densest inside the mask, fades across its border (no cut-out block), and is absent
     # far from it.
     names = [finding.lower()]
-    sick = generate(6, 128, seed=12, findings=[finding], mask_names=names)
-    healthy = generate(6, 128, seed=12, findings=[], mask_names=names)
+    sick = generate(6, 128, seed=12, findings=[finding], mask_names=names, acquisition="standard")
+    healthy = generate(6, 128, seed=12, findings=[], mask_names=names, acquisition="standard")
     checked = 0
     for i in range(6):
         region = sick.masks[i, ..., 0] > 0
@@ -255,3 +307,35 @@ def test_quantum_noise_is_standardized_and_deterministic():
     assert abs(kurtosis - 2.7) < 0.03
     # Neighbouring pixels are independent.
     assert abs(np.corrcoef(noise[:, :-1].ravel(), noise[:, 1:].ravel())[0, 1]) < 0.01
+
+
+def test_auto_window_puts_lung_and_soft_tissue_on_the_chosen_greys():
+    projection = np.full((20, 20), 4.0, np.float32)
+    projection[5:15, 5:15] = 1.5  # lung
+    ramp = np.zeros_like(projection)
+    ramp[5:15, 5:15] = 1.0
+    window = phantom._auto_window(projection, ramp, (0.3, 0.9))
+    out = np.empty_like(projection)
+    phantom._film(projection, {**window, "gamma": 1.0}, out)
+    # 0.5 + 0.5 tanh((P - centre) / width) passes through (1.5, 0.3) and (4.0, 0.9).
+    np.testing.assert_allclose(out[10, 10], 0.3, atol=1e-6)
+    np.testing.assert_allclose(out[0, 0], 0.9, atol=1e-6)
+
+
+def test_a_wire_adds_its_cross_section():
+    # Across a straight wire of radius r, the projection integrates to mu * pi * r**2 (the area of its section).
+    p = {**phantom.STANDARD_ACQUISITION, "rotation": 0.0, "shift_x": 0.0, "shift_y": 0.0}
+    frame = phantom._Frame(p, 512)
+    projection = np.zeros((512, 512), np.float32)
+    phantom._add_wire(frame, projection, [(100.0, 190.0), (280.0, 190.0)], 3.0, 0.35)
+    across = projection[:, 256].sum() * frame.spacing_y
+    np.testing.assert_allclose(across, 0.35 * np.pi * 3.0**2, rtol=0.03)
+    assert projection[:, 60].sum() == 0.0  # beyond the wire's end
+
+
+def test_collimation_and_markers_never_cover_the_lungs():
+    data = generate(80, 64, seed=5, mask_names=["right_lung", "left_lung"], bone_free=False)
+    lungs = data.masks.max(axis=-1) > 0
+    band = (data.images[..., 0] == np.float32(0.02)) | (data.images[..., 0] == np.float32(0.97))
+    assert band.any(axis=(1, 2)).sum() >= 10  # some films are collimated
+    assert not (band & lungs).any()

@@ -212,7 +212,7 @@ def _sample_patient(rng: np.random.Generator) -> dict:
         "lung_depth": rng.uniform(0.5, 0.75),
         "scapula_in": rng.uniform(0.72, 0.92),
         "scapula_len": rng.uniform(130.0, 165.0) * scale,
-        "bone_density": rng.uniform(0.9, 1.7),
+        "bone_density": rng.uniform(0.8, 1.3),
     }
 
 
@@ -268,7 +268,7 @@ def _sample_study(
     p["titles"] = titles
     p["rotation"] = patient["rotation"] + math.radians(rng.normal(0.0, 0.6))
     p["shift_x"], p["shift_y"] = rng.normal(0.0, 4.0, 2)
-    p["window_center"] = rng.normal(2.7, 0.08)
+    p["window_center"] = rng.normal(2.85, 0.08)
     p["window_width"] = rng.normal(1.35, 0.05)
     p["photons"] = 2.0e4 * rng.uniform(0.5, 2.0)
     p.update(STANDARD_ACQUISITION)
@@ -613,7 +613,7 @@ def _add_bones(frame, p, bones):
         distance = (t - center) / np.sqrt(1.0 + slope * slope)
         radius = 0.34 * spacing
         anterior = _hollow_chord(radius, distance, 0.6, 0.5)
-        anterior *= _clip((q - 0.32 * width) * (0.3 / 12.0), 0.0, 0.3) * _clip((width + 3.0 - q) / 6.0, 0.0, 1.0)
+        anterior *= _clip((q - 0.32 * width) * (0.18 / 12.0), 0.0, 0.18) * _clip((width + 3.0 - q) / 6.0, 0.0, 1.0)
         anterior *= (index > -0.5) & (index < 9.5)
         bones[win] += anterior
     # Clavicles: S-shaped, from the sternal end near the spine to the acromion, crossing the apices.
@@ -1019,6 +1019,7 @@ STANDARD_ACQUISITION: dict = {
     "gamma": 1.0,
     "auto_window": None,
     "detail": 0.0,
+    "scatter": 0.0,
     "blur_mm": 0.75,
     "collimation": (),
     "markers": (),
@@ -1058,7 +1059,8 @@ def _sample_acquisition(rng: np.random.Generator, p: dict) -> dict:
     # and the dose.
     a["auto_window"] = (rng.uniform(0.2, 0.42), rng.uniform(0.82, 0.97))
     a["gamma"] = math.exp(rng.uniform(-0.25, 0.25))
-    a["detail"] = rng.uniform(0.0, 1.6) if rng.uniform() < 0.7 else 0.0
+    a["detail"] = rng.uniform(0.0, 1.0) if rng.uniform() < 0.7 else 0.0
+    a["scatter"] = rng.uniform(0.03, 0.3)
     a["blur_mm"] = rng.uniform(0.5, 1.8)
     a["photons"] = p["photons"] * math.exp(rng.uniform(-1.2, 0.4))
     # Habitus of the moment: arms away from the chest wall (dark air between them) or raised out of the field.
@@ -1069,7 +1071,7 @@ def _sample_acquisition(rng: np.random.Generator, p: dict) -> dict:
     bands = []
     for edge in ("top", "bottom", "left", "right"):
         if rng.uniform() < (0.3 if edge == "bottom" else 0.2):
-            bands.append((edge, rng.uniform(0.1, 1.0), rng.normal(0.0, 0.03), rng.uniform() < 0.75))
+            bands.append((edge, rng.uniform(0.1, 1.0), rng.normal(0.0, 0.03), rng.uniform() < 0.85))
     a["collimation"] = tuple(bands)
     # Burned-in text markers near the corners: a side letter and a label box.
     markers = []
@@ -1102,9 +1104,10 @@ def _add_wire(frame, projection, points, radius: float, mu: float) -> None:
     distance = np.full(u.shape, np.inf, dtype=np.float32)
     for (x0, y0), (x1, y1) in zip(points[:-1], points[1:], strict=True):
         np.minimum(distance, _segment_distance(u, v, x0, y0, x1, y1), out=distance)
-    # A wire thinner than a pixel still shows: its chord is spread over at least one pixel's width.
+    # A wire thinner than a pixel still shows: its cross-section (mu * pi * radius**2 across the wire) is spread over
+    # a tube at least half a pixel wide.
     width = max(radius, 0.5 * frame.spacing)
-    projection[win] += (mu * math.pi * radius * radius / (2.0 * width)) * _chord(width, distance)
+    projection[win] += (mu * radius * radius / (width * width)) * _chord(width, distance)
 
 
 def _curve(start, control, end, count: int = 12) -> np.ndarray:
@@ -1186,6 +1189,24 @@ def _auto_window(projection: np.ndarray, lung_ramp: np.ndarray, greys: tuple[flo
     return {"window_center": lung - low * width, "window_width": width}
 
 
+def _add_scatter(image: np.ndarray, twin: np.ndarray, fraction: float, radius: int) -> None:
+    """Add scattered radiation to both log images in place: `P <- -log(exp(-P) + fraction * S)`.
+
+    Scatter `S` is the primary intensity `exp(-P)` of the image spread over a few centimetres (a box blur, twice).
+    Where the body is thick the primary is weak and scatter dominates, so bone contrast fades behind the heart and
+    the abdomen (real films, without the contrast a flat window would give there); `fraction` is what the anti-scatter
+    grid lets through. The twin gets the image's scatter, so the image stays at least as dense as its twin.
+    """
+    primary = np.exp(-image)
+    spread = _box_blur(_box_blur(primary, radius), radius)
+    spread *= np.float32(fraction)
+    for target, source in ((image, primary), (twin, None)):
+        intensity = source if source is not None else np.exp(-target)
+        intensity += spread
+        np.log(intensity, out=intensity)
+        np.negative(intensity, out=target)
+
+
 def _detail_enhance(projection: np.ndarray, low_pass: np.ndarray, strength: float) -> None:
     """Unsharp mask in place: `P + strength (P - low_pass)`, the large-scale contrast flattened, details raised."""
     projection += np.float32(strength) * (projection - low_pass)
@@ -1217,11 +1238,17 @@ def _collimate(image: np.ndarray, p, frame, landmarks: np.ndarray) -> None:
         del flip
 
 
-def _draw_markers(image: np.ndarray, p) -> None:
-    """Burn the study's text markers into `image` `(H, W)`: bright letters, some on a dark box."""
+def _draw_markers(image: np.ndarray, p, landmarks: np.ndarray) -> None:
+    """Burn the study's text markers into `image` `(H, W)`: bright letters, some on a dark box, never on the lungs.
+
+    Radiographers put the markers in a corner of the field, off the lungs; a marker that would touch the lungs'
+    bounding box (from the landmarks, 2 pixels added) is left out.
+    """
     from PIL import Image, ImageDraw, ImageFont
 
     size = image.shape[0]
+    lung_x0, lung_x1 = landmarks[3, 0] - 2.0, landmarks[4, 0] + 2.0
+    lung_y0, lung_y1 = np.min(landmarks[1:3, 1]) - 2.0, np.max(landmarks[7:9, 1]) + 2.0
     for text, (left, top), (dx, dy), height, boxed in p["markers"]:
         pixels = max(4, int(round(height * size)))
         try:
@@ -1237,7 +1264,7 @@ def _draw_markers(image: np.ndarray, p) -> None:
         row = int(dy * size) if top else size - gh - int(dy * size)
         r0, c0 = max(row, 0), max(col, 0)
         r1, c1 = min(row + gh, size), min(col + gw, size)
-        if r0 >= r1 or c0 >= c1:
+        if r0 >= r1 or c0 >= c1 or (c0 < lung_x1 and c1 > lung_x0 and r0 < lung_y1 and r1 > lung_y0):
             continue
         patch = glyph[r0 - row : r1 - row, c0 - col : c1 - col]
         target = image[r0:r1, c0:c1]
@@ -1326,6 +1353,8 @@ def _render_image(p, frame, landmarks, noise_seed, channel, image_out, twin_out,
     bone_free = _blur(projection, sigma)
     bones *= (MU_BONE - MU_SOFT) * p["bone_density"]
     image = bone_free + _blur(bones, sigma)
+    if p["scatter"]:
+        _add_scatter(image, bone_free, p["scatter"], int(round(25.0 / frame.spacing)))
     if p["detail"]:
         # Detail enhancement relative to the low-pass of the full image, for the twin too: the image minus its twin
         # stays the (enhanced) bone, never negative.
@@ -1340,7 +1369,7 @@ def _render_image(p, frame, landmarks, noise_seed, channel, image_out, twin_out,
     for out in (image_out, twin_out):
         if out is not None and (p["collimation"] or p["markers"]):
             _collimate(out, p, frame, landmarks)
-            _draw_markers(out, p)
+            _draw_markers(out, p, landmarks)
     return boxes
 
 
