@@ -1,5 +1,7 @@
 """Tests of the synthetic chest X-ray phantom: determinism, resolution independence, ground truth vs geometry."""
 
+import dataclasses
+
 import numpy as np
 import pytest
 from scipy.ndimage import binary_dilation, binary_erosion, laplace
@@ -7,7 +9,17 @@ from skimage.transform import resize
 
 from lecture_lib.datasets import phantom
 from lecture_lib.datasets.phantom import LANDMARK_NAMES, MASK_NAMES, generate
-from lecture_lib.labels import PATHOLOGIES, code_of
+from lecture_lib.datasets.phantom.acquisition import (
+    STANDARD_ACQUISITION,
+    Frame,
+    add_wire,
+    auto_window,
+    film,
+    quantum_noise,
+)
+from lecture_lib.datasets.phantom.anatomy import LEFT, RIGHT, sample_patient
+from lecture_lib.datasets.phantom.findings import FINDING_TABLE
+from lecture_lib.labels import FINDINGS, PATHOLOGIES, code_of
 from lecture_lib.metrics import cardiothoracic_ratio
 
 
@@ -297,9 +309,9 @@ def test_airspace_opacities_have_soft_borders(finding):
 
 def test_quantum_noise_is_standardized_and_deterministic():
     seed = np.random.SeedSequence([3, 2, 7])
-    noise = phantom._quantum_noise(seed, 256)
+    noise = quantum_noise(seed, 256)
     assert noise.shape == (256, 256) and noise.dtype == np.float32
-    np.testing.assert_array_equal(noise, phantom._quantum_noise(np.random.SeedSequence([3, 2, 7]), 256))
+    np.testing.assert_array_equal(noise, quantum_noise(np.random.SeedSequence([3, 2, 7]), 256))
     # Sum of four uniform bytes: mean 0, variance 1, bounded by 510 / sqrt(21845) = 3.45, kurtosis 3 - 1.2 / 4 = 2.7.
     assert abs(noise.mean()) < 0.01 and abs(noise.std() - 1.0) < 0.01
     assert np.abs(noise).max() <= 510 / np.sqrt(21845) + 1e-5
@@ -314,9 +326,9 @@ def test_auto_window_puts_lung_and_soft_tissue_on_the_chosen_greys():
     projection[5:15, 5:15] = 1.5  # lung
     ramp = np.zeros_like(projection)
     ramp[5:15, 5:15] = 1.0
-    window = phantom._auto_window(projection, ramp, (0.3, 0.9))
+    center, width = auto_window(projection, ramp, (0.3, 0.9))
     out = np.empty_like(projection)
-    phantom._film(projection, {**window, "gamma": 1.0}, out)
+    film(projection, center, width, 1.0, out)
     # 0.5 + 0.5 tanh((P - centre) / width) passes through (1.5, 0.3) and (4.0, 0.9).
     np.testing.assert_allclose(out[10, 10], 0.3, atol=1e-6)
     np.testing.assert_allclose(out[0, 0], 0.9, atol=1e-6)
@@ -324,10 +336,9 @@ def test_auto_window_puts_lung_and_soft_tissue_on_the_chosen_greys():
 
 def test_a_wire_adds_its_cross_section():
     # Across a straight wire of radius r, the projection integrates to mu * pi * r**2 (the area of its section).
-    p = {**phantom.STANDARD_ACQUISITION, "rotation": 0.0, "shift_x": 0.0, "shift_y": 0.0}
-    frame = phantom._Frame(p, 512)
+    frame = Frame(STANDARD_ACQUISITION, 512)  # centred, no rotation, no shift
     projection = np.zeros((512, 512), np.float32)
-    phantom._add_wire(frame, projection, [(100.0, 190.0), (280.0, 190.0)], 3.0, 0.35)
+    add_wire(frame, projection, [(100.0, 190.0), (280.0, 190.0)], 3.0, 0.35)
     across = projection[:, 256].sum() * frame.spacing_y
     np.testing.assert_allclose(across, 0.35 * np.pi * 3.0**2, rtol=0.03)
     assert projection[:, 60].sum() == 0.0  # beyond the wire's end
@@ -339,3 +350,26 @@ def test_collimation_and_markers_never_cover_the_lungs():
     band = (data.images[..., 0] == np.float32(0.02)) | (data.images[..., 0] == np.float32(0.97))
     assert band.any(axis=(1, 2)).sum() >= 10  # some films are collimated
     assert not (band & lungs).any()
+
+
+def test_the_finding_table_has_one_entry_per_finding():
+    assert sorted(FINDING_TABLE) == sorted(FINDINGS)
+    assert phantom.BOX_FINDINGS == ("Nodule", "Mass", "Pneumonia", "Consolidation")
+    assert all(FINDING_TABLE[title].render is not None for title in phantom.BOX_FINDINGS)
+    assert phantom.CHRONIC_FINDINGS == {"Cardiomegaly", "Emphysema", "Fibrosis", "Hernia", "Pleural_Thickening"}
+    assert list(phantom.DEFAULT_PREVALENCE) == list(FINDINGS) == list(phantom.NIH_PREVALENCE)
+    assert phantom.DEFAULT_PREVALENCE["Effusion"] == 0.14 and phantom.NIH_PREVALENCE["Effusion"] == 0.119
+
+
+def test_a_patient_is_frozen_and_its_heart_follows_replace():
+    patient = sample_patient(np.random.default_rng(0))
+    before = patient.heart.half_width
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        patient.midline = 0.0
+    wet = patient.with_side(LEFT, fluid_level=250.0)
+    assert wet.left.fluid_level == 250.0 and wet.right == patient.right and patient.left.fluid_level is None
+    # Half the heart's width is half the ratio times the thorax width, whatever the ratio was before.
+    enlarged = dataclasses.replace(patient, cardiothoracic_ratio=0.6)
+    thorax = patient.sides[RIGHT].width + patient.sides[LEFT].width
+    np.testing.assert_allclose(enlarged.heart.half_width, 0.5 * 0.6 * thorax)
+    assert patient.heart.half_width == before < enlarged.heart.half_width
