@@ -128,6 +128,9 @@ class Patient:
         scapula_length: height of the scapula.
         bone_density: mineral density of the bones (1 is average).
         lung_depth: share of the chest's depth that the aerated lung takes.
+        apex_position: the lung apex's distance from the midline, as a fraction of the hemithorax width.
+        apex_medial_height: how far (mm) below the apex the medial lung border reaches the mediastinum; above it the
+            border curves up to the apex, leaving the narrow upper mediastinum between the apices.
         marking_phases: phases of the coarse and fine waviness of the lung markings.
         rotation: the patient's habitual rotation (radians), the start of each study's pose.
         lung_attenuation: attenuation of the aerated lung per mm (lower in emphysema).
@@ -158,6 +161,8 @@ class Patient:
     scapula_length: float
     bone_density: float
     lung_depth: float
+    apex_position: float
+    apex_medial_height: float
     marking_phases: tuple[float, float]
     rotation: float
     lung_attenuation: float = MU_LUNG
@@ -225,6 +230,9 @@ def sample_patient(rng: np.random.Generator) -> Patient:
     scapula_inset = rng.uniform(0.72, 0.92)
     scapula_length = rng.uniform(130.0, 165.0) * scale
     bone_density = rng.uniform(0.8, 1.3)
+    # The apices lie medially, near the trachea: the upper mediastinum between them is narrow.
+    apex_position = rng.uniform(0.3, 0.42)
+    apex_medial_height = rng.uniform(30.0, 60.0)
     return Patient(
         midline=midline,
         right=Hemithorax(
@@ -266,6 +274,8 @@ def sample_patient(rng: np.random.Generator) -> Patient:
         scapula_length=scapula_length,
         bone_density=bone_density,
         lung_depth=lung_depth,
+        apex_position=apex_position,
+        apex_medial_height=apex_medial_height,
         marking_phases=marking_phases,
         rotation=rotation,
     )
@@ -343,10 +353,14 @@ def lung_margins(q, v, u, patient: Patient, hemithorax: Hemithorax) -> LungMargi
     width, apex = hemithorax.width, hemithorax.apex
     m0 = patient.mediastinum
     widest = patient.right.dome - 15.0
-    q_apex = 0.45 * width
-    a = np.where(q > q_apex, np.float32(width - q_apex), np.float32(q_apex - m0))  # float32 like the grid
+    # Two quarter-ellipses meet at the apex: laterally down to the widest point of the thorax, medially down to the
+    # mediastinal border `apex_medial_height` mm below the apex.
+    q_apex = patient.apex_position * width
+    lateral = q > q_apex
+    a = np.where(lateral, np.float32(width - q_apex), np.float32(q_apex - m0))  # float32 like the grid
     dq = (q - q_apex) / a
-    dv = np.minimum(v - widest, 0.0) * (1.0 / (widest - apex))
+    span = np.where(lateral, np.float32(widest - apex), np.float32(patient.apex_medial_height))
+    dv = np.minimum(v - apex - span, 0.0) / span
     m_wall = (1.0 - np.sqrt(dq * dq + dv * dv)) * a
     if hemithorax.thickening:
         level = apex + hemithorax.thickening_level * (hemithorax.dome - apex)

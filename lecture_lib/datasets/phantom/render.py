@@ -64,8 +64,8 @@ def landmark_pixels(patient: Patient, frame: Frame) -> np.ndarray:
     anatomical = np.array(
         [
             (cx, patient.carina),
-            (cx - 0.45 * right.width, right.apex),
-            (cx + 0.45 * left.width, left.apex),
+            (cx - patient.apex_position * right.width, right.apex),
+            (cx + patient.apex_position * left.width, left.apex),
             (cx - right.width, widest),
             (cx + left.width, widest),
             (heart.center_x - heart.half_width, heart.center_y - heart.drop),
