@@ -1,28 +1,26 @@
-"""Figure: phantom radiographs beside the two real NIH ChestX-ray14 images, at the same size, with ground truth.
+"""Figures: phantom radiographs beside the two real NIH ChestX-ray14 films, and the README's phantom sample.
 
-Row 1: the two real NIH images of `../shared/realdata/` (when present) and four phantoms (healthy, Cardiomegaly +
-Effusion, Pneumothorax, Consolidation + Nodule), all at `--size` pixels. Row 2: the same phantoms with every kind
-of ground truth (mask contours, lesion boxes, landmarks) and two bone-free twins.
+Row 1: the two NIH films shipped in `lecture_lib/samples/` and four phantoms of the varied acquisition (healthy,
+Cardiomegaly + Effusion, Pneumothorax, Consolidation + Nodule), all at `--size` pixels. Row 2: the same phantoms with
+every kind of ground truth (mask contours, lesion boxes, landmarks) and two bone-free twins. With `--sample-out`,
+also the README's figure: one phantom (seed 11, Cardiomegaly and a nodule, 256 px) with its ground truth.
 
-    python scripts/phantom_vs_real.py --size 256 --out build/phantom_vs_real.png
+    python scripts/phantom_vs_real.py --size 256 --out build/phantom_vs_real.png --sample-out docs/phantom_sample.png
 """
 
 from __future__ import annotations
 
 import argparse
-from pathlib import Path
 
 import matplotlib
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt
-import numpy as np
-from PIL import Image
 
 from lecture_lib import labels, viz
 from lecture_lib.datasets import phantom
+from lecture_lib.datasets.samples import load_samples
 
-REALDATA = Path(__file__).resolve().parent.parent.parent / "shared" / "realdata"
 CASES = [
     ("healthy", []),
     ("Cardiomegaly + Effusion", ["Cardiomegaly", "Effusion"]),
@@ -36,13 +34,14 @@ def main() -> None:
     parser.add_argument("--size", type=int, default=256)
     parser.add_argument("--seed", type=int, default=3)
     parser.add_argument("--out", default="build/phantom_vs_real.png")
+    parser.add_argument("--sample-out", default=None, help="also write the README's phantom sample figure here")
     args = parser.parse_args()
 
-    real = []
-    for name in ("00000001_000.png", "00027426_000.png"):
-        if (REALDATA / name).exists():
-            image = Image.open(REALDATA / name).convert("L").resize((args.size, args.size), Image.Resampling.BOX)
-            real.append((f"NIH {name}", np.asarray(image, np.float32) / 255.0))
+    if args.sample_out:
+        sample = phantom.generate(1, 256, seed=11, findings=["Cardiomegaly", "Nodule"])
+        print(viz.save_figure(viz.show_sample(sample, 0), args.sample_out, dpi=80))
+    samples = load_samples(args.size)
+    real = [(f"NIH {name} (real)", samples.images[k, ..., 0]) for k, name in enumerate(samples.patient_ids)]
     sets = [phantom.generate(1, args.size, seed=args.seed + k, findings=f) for k, (_, f) in enumerate(CASES)]
     fig, axes = plt.subplots(3, 4, figsize=(16, 12.8))
     for ax in axes.ravel():
