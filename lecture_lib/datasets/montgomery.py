@@ -181,6 +181,30 @@ def nlm_targets(tuberculosis: Sequence[float], readings: Sequence[dict]) -> dict
     }
 
 
+def nlm_set(root: Path, names: Sequence[str], images: np.ndarray, masks: np.ndarray | None,
+            mask_names: Sequence[str], read_reading, source: str,
+            pixel_spacing_mm: np.ndarray | None = None) -> CXRSet:  # fmt: skip
+    """Assemble one NLM set as a `CXRSet`: TB labels and patient ids from the file names, `targets` from the
+    clinical readings in `root/ClinicalReadings/<name>.txt` (read by `read_reading`, `NO_READING` where absent)."""
+    readings = [
+        read_reading(path) if path.is_file() else NO_READING
+        for path in (root / "ClinicalReadings" / f"{name}.txt" for name in names)
+    ]
+    parsed = [parse_name(name) for name in names]
+    tuberculosis = [flag for _, flag in parsed]
+    return CXRSet(
+        images=images,
+        labels=tb_labels(np.array(tuberculosis)),
+        masks=masks,
+        mask_names=tuple(mask_names),
+        targets=nlm_targets(tuberculosis, readings),
+        patient_ids=np.array([patient for patient, _ in parsed], dtype=object),
+        views=np.array(["PA"] * len(names), dtype=object),
+        pixel_spacing_mm=pixel_spacing_mm,
+        source=source,
+    )
+
+
 def split_mask(patient_ids: Sequence[str], split: str, seed: int) -> np.ndarray:
     """Return the `(N,)` bool mask of the images in `split`, dealt as `CXRSet.split(SPLIT_FRACTIONS, seed)` does.
 
@@ -536,20 +560,5 @@ def load_montgomery(
         desc="Montgomery",
     )
     masks, channel_names = _official_masks(root, folder, names, sizes, wanted, image_size, num_workers, progress)
-    readings = [
-        read_montgomery_reading(path) if path.is_file() else NO_READING
-        for path in (root / "ClinicalReadings" / f"{name}.txt" for name in names)
-    ]
-    parsed = [parse_name(name) for name in names]
-    tuberculosis = [flag for _, flag in parsed]
-    return CXRSet(
-        images=images,
-        labels=tb_labels(np.array(tuberculosis)),
-        masks=masks,
-        mask_names=channel_names,
-        targets=nlm_targets(tuberculosis, readings),
-        patient_ids=np.array([patient for patient, _ in parsed], dtype=object),
-        views=np.array(["PA"] * len(names), dtype=object),
-        pixel_spacing_mm=(PIXEL_SPACING_MM * sizes / image_size).astype(np.float32),
-        source="montgomery",
-    )
+    spacing = (PIXEL_SPACING_MM * sizes / image_size).astype(np.float32)
+    return nlm_set(root, names, images, masks, channel_names, read_montgomery_reading, "montgomery", spacing)

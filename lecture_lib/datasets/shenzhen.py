@@ -44,14 +44,12 @@ from lecture_lib.datasets.montgomery import (
     find_set_root,
     list_images,
     mask_file,
-    nlm_targets,
+    nlm_set,
     parse_age,
-    parse_name,
     parse_sex,
     read_cxr_png,
     read_mask_png,
     select_split,
-    tb_labels,
 )
 from lecture_lib.datasets.registry import SHENZHEN
 from lecture_lib.datasets.schema import CXRSet
@@ -215,19 +213,5 @@ def load_shenzhen(
             desc="Shenzhen masks",
         )
         masks = (fractions >= 0.5).astype(np.uint8)
-    readings = [
-        read_shenzhen_reading(path) if path.is_file() else NO_READING
-        for path in (root / "ClinicalReadings" / f"{name}.txt" for name in names)
-    ]
-    parsed = [parse_name(name) for name in names]
-    tuberculosis = [flag for _, flag in parsed]
-    return CXRSet(
-        images=images,
-        labels=tb_labels(np.array(tuberculosis)),
-        masks=masks,
-        mask_names=("lungs",) if masks is not None else (),
-        targets=nlm_targets(tuberculosis, readings),
-        patient_ids=np.array([patient for patient, _ in parsed], dtype=object),
-        views=np.array(["PA"] * len(names), dtype=object),
-        source="shenzhen",
-    )
+    mask_names = ("lungs",) if masks is not None else ()
+    return nlm_set(root, names, images, masks, mask_names, read_shenzhen_reading, "shenzhen")
