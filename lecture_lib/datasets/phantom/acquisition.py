@@ -10,6 +10,7 @@ anatomical mm; the other functions are the steps from projection to film, in the
 
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import dataclass, replace
 
@@ -134,7 +135,7 @@ def add_wire(frame: Frame, projection: np.ndarray, points, radius: float, mu: fl
     projection[win] += (mu * radius * radius / (width * width)) * chord(width, distance)
 
 
-def _curve(start, control, end, count: int = 12) -> np.ndarray:
+def _curve(start, control, end, count: int = 8) -> np.ndarray:
     """Points of the quadratic Bezier curve from `start` to `end` pulled toward `control`, `(count, 2)`."""
     t = np.linspace(0.0, 1.0, count)[:, None]
     start, control, end = (np.asarray(x, dtype=np.float64) for x in (start, control, end))
@@ -442,24 +443,12 @@ def blur(image: np.ndarray, sigma: float) -> np.ndarray:
 
 
 def box_blur(image: np.ndarray, radius: int) -> np.ndarray:
-    """Mean over a `(2 radius + 1)` square, edges replicated, by cumulative sums (cost independent of `radius`)."""
+    """Mean over a `(2 radius + 1)` square, edges replicated (`scipy.ndimage.uniform_filter`, mode "nearest")."""
     if radius < 1:
         return image
-    for axis in (0, 1):
-        padded = np.concatenate(
-            [
-                np.repeat(np.take(image, [0], axis), radius + 1, axis),
-                image,
-                np.repeat(np.take(image, [-1], axis), radius, axis),
-            ],
-            axis=axis,
-        )
-        total = np.cumsum(padded, axis=axis, dtype=np.float32)
-        size = image.shape[axis]
-        upper = np.take(total, np.arange(2 * radius + 1, 2 * radius + 1 + size), axis)
-        lower = np.take(total, np.arange(0, size), axis)
-        image = (upper - lower) * np.float32(1.0 / (2 * radius + 1))
-    return image
+    from scipy.ndimage import uniform_filter
+
+    return uniform_filter(image, size=2 * radius + 1, mode="nearest")
 
 
 def add_scatter(image: np.ndarray, twin: np.ndarray, fraction: float, radius: int) -> None:
@@ -489,11 +478,18 @@ def auto_window(projection: np.ndarray, lung_ramp: np.ndarray, greys: tuple[floa
     """The film curve's `(centre, width)` that map the median lung and the dense soft tissue to `greys`.
 
     The lung value is the median projection where the lung is deep (`lung_ramp > 0.5`), the soft-tissue value the
-    98th percentile of the image; `0.5 + 0.5 tanh((P - centre) / width)` then passes through both points.
+    98th percentile of the image, both read on a grid of about 64 x 64 pixels (as a detector's ranging reads a
+    coarse histogram, at the same cost at every image size); `0.5 + 0.5 tanh((P - centre) / width)` then passes
+    through both points.
     """
-    deep = projection[lung_ramp > 0.5]
-    lung = float(np.median(deep)) if deep.size else float(np.percentile(projection, 30))
-    soft = float(np.percentile(projection, 98))
+    step = max(1, projection.shape[0] // 64)
+    sample = projection[::step, ::step].ravel()
+    deep = sample[lung_ramp[::step, ::step].ravel() > 0.5]
+    if deep.size == 0:
+        deep = sample
+    lung = float(np.partition(deep, deep.size // 2)[deep.size // 2])
+    rank = int(0.98 * (sample.size - 1))
+    soft = float(np.partition(sample, rank)[rank])
     low, high = (math.atanh(2.0 * g - 1.0) for g in greys)
     width = max(soft - lung, 0.3) / (high - low)
     return lung - low * width, width
@@ -537,27 +533,34 @@ def collimate(image: np.ndarray, bands: tuple[CollimatorBand, ...], frame: Frame
         image[covered] = 0.02 if band.dark else 0.97
 
 
+@functools.lru_cache(maxsize=512)
+def _glyph(text: str, pixels: int) -> np.ndarray:
+    """The text rendered bright on black, `pixels` high, as a read-only float32 array (cached: fonts load slowly)."""
+    from PIL import Image, ImageDraw, ImageFont
+
+    try:
+        font = ImageFont.load_default(size=pixels)
+    except TypeError:  # Pillow < 10.1 has one bitmap font size
+        font = ImageFont.load_default()
+    x0, y0, x1, y1 = font.getbbox(text)
+    canvas = Image.new("L", (x1 - x0 + 4, y1 - y0 + 4), 0)
+    ImageDraw.Draw(canvas).text((2 - x0, 2 - y0), text, fill=255, font=font)
+    glyph = np.asarray(canvas, dtype=np.float32) * np.float32(1.0 / 255.0)
+    glyph.flags.writeable = False
+    return glyph
+
+
 def draw_markers(image: np.ndarray, markers: tuple[Marker, ...], landmarks: np.ndarray) -> None:
     """Burn text `markers` into `image` `(H, W)`: bright letters, some on a dark box, never on the lungs.
 
     Radiographers put the markers in a corner of the field, off the lungs; a marker that would touch the lungs'
     bounding box (from the `landmarks` `(11, 2)` pixels, 2 pixels added) is left out.
     """
-    from PIL import Image, ImageDraw, ImageFont
-
     size = image.shape[0]
     lung_x0, lung_x1 = landmarks[3, 0] - 2.0, landmarks[4, 0] + 2.0
     lung_y0, lung_y1 = np.min(landmarks[1:3, 1]) - 2.0, np.max(landmarks[7:9, 1]) + 2.0
     for marker in markers:
-        pixels = max(4, int(round(marker.height * size)))
-        try:
-            font = ImageFont.load_default(size=max(6, pixels))
-        except TypeError:  # Pillow < 10.1 has one bitmap font size
-            font = ImageFont.load_default()
-        x0, y0, x1, y1 = font.getbbox(marker.text)
-        canvas = Image.new("L", (x1 - x0 + 4, y1 - y0 + 4), 0)
-        ImageDraw.Draw(canvas).text((2 - x0, 2 - y0), marker.text, fill=255, font=font)
-        glyph = np.asarray(canvas, dtype=np.float32) * np.float32(1.0 / 255.0)
+        glyph = _glyph(marker.text, max(6, int(round(marker.height * size))))
         gh, gw = glyph.shape
         dx, dy = marker.offset
         col = int(dx * size) if marker.left else size - gw - int(dx * size)
