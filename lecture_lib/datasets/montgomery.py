@@ -185,9 +185,10 @@ def nlm_set(root: Path, names: Sequence[str], images: np.ndarray, masks: np.ndar
             mask_names: Sequence[str], read_reading, source: str,
             pixel_spacing_mm: np.ndarray | None = None) -> CXRSet:  # fmt: skip
     """Assemble one NLM set as a `CXRSet`: TB labels and patient ids from the file names, `targets` from the
-    clinical readings in `root/ClinicalReadings/<name>.txt` (read by `read_reading`, `NO_READING` where absent)."""
+    clinical readings in `root/ClinicalReadings/<name>.txt` (read by `read_reading`; `NO_READING` where absent, and
+    for every image when `read_reading` is None)."""
     readings = [
-        read_reading(path) if path.is_file() else NO_READING
+        read_reading(path) if read_reading is not None and path.is_file() else NO_READING
         for path in (root / "ClinicalReadings" / f"{name}.txt" for name in names)
     ]
     parsed = [parse_name(name) for name in names]
@@ -384,19 +385,9 @@ def _read_mask_folder(
             mask_paths, image_size, reader=read_mask_png, num_workers=num_workers, progress=progress, desc="masks"
         )
         masks = (fractions >= 0.5).astype(np.uint8)
-    parsed = [parse_name(name) for name in names]
     sources = {_SOURCES.get(match.group("prefix")) if (match := NAME_PATTERN.match(name)) else None for name in names}
-    tuberculosis = [flag for _, flag in parsed]
-    return CXRSet(
-        images=images,
-        labels=tb_labels(np.array(tuberculosis)),
-        masks=masks,
-        mask_names=("lungs",) if with_masks else (),
-        targets=nlm_targets(tuberculosis, [NO_READING] * len(names)),
-        patient_ids=np.array([patient for patient, _ in parsed], dtype=object),
-        views=np.array(["PA"] * len(names), dtype=object),
-        source=sources.pop() if len(sources) == 1 and None not in sources else "mask_folder",
-    )
+    source = sources.pop() if len(sources) == 1 and None not in sources else "mask_folder"
+    return nlm_set(folder, names, images, masks, ("lungs",) if with_masks else (), None, source)
 
 
 def load_mask_folder(
