@@ -16,11 +16,11 @@ from lecture_lib.datasets.phantom.acquisition import (
     add_scatter,
     auto_window,
     blur,
-    box_blur,
     collimate,
     detail_enhance,
     draw_markers,
     film,
+    low_pass,
     quantum_noise,
 )
 from lecture_lib.datasets.phantom.anatomy import MU_BONE, MU_SOFT, Patient, render_anatomy
@@ -142,9 +142,9 @@ def render_image(
         # Detail enhancement relative to the low-pass of the full image, for the twin too: the image minus its twin
         # stays the (enhanced) bone, never negative.
         radius = int(round(12.0 / frame.spacing))
-        low_pass = box_blur(box_blur(image, radius), radius)
-        detail_enhance(image, low_pass, acquisition.detail)
-        detail_enhance(bone_free, low_pass, acquisition.detail)
+        smooth = low_pass(image, radius)
+        detail_enhance(image, smooth, acquisition.detail)
+        detail_enhance(bone_free, smooth, acquisition.detail)
     if acquisition.auto_window is not None:
         center, width = auto_window(image, scene.lung_ramp, acquisition.auto_window)
     else:
