@@ -29,6 +29,8 @@ import warnings
 import numpy as np
 from keras import ops
 
+from lecture_lib.checks import check_count, check_fraction, check_number, is_number, known_values
+
 
 def _xp(x):
     """Return NumPy for array-likes, `keras.ops` for backend tensors."""
@@ -46,13 +48,39 @@ def _as_boxes(boxes, argument: str = "boxes"):
 
 def _image_hw(image_size) -> tuple[float, float]:
     """Return `(height, width)` from an int (square image) or a `(height, width)` pair."""
-    if isinstance(image_size, int | float | np.integer | np.floating) and not isinstance(image_size, bool):
-        size = (float(image_size), float(image_size))
-    else:
-        size = tuple(float(s) for s in image_size)
-    if len(size) != 2 or not all(s > 0 for s in size):
+    if is_number(image_size):
+        image_size = (image_size, image_size)
+    try:
+        size = tuple(image_size)
+    except TypeError:
+        size = ()
+    if len(size) != 2 or not all(is_number(s) and 0 < s < float("inf") for s in size):
         raise ValueError(f"image_size must be a positive int or a (height, width) pair, got {image_size!r}")
-    return size
+    return float(size[0]), float(size[1])
+
+
+def _check_box_values(boxes, argument: str) -> None:
+    """Refuse known NaN coordinates and inverted boxes (x_max < x_min or y_max < y_min); symbolic tensors pass."""
+    values = known_values(boxes)
+    if values is None or values.size == 0:
+        return
+    values = values.reshape(-1, 4)
+    if np.isnan(values).any():
+        raise ValueError(f"{argument} holds NaN coordinates, e.g. {values[np.isnan(values).any(axis=1)][0].tolist()}")
+    inverted = (values[:, 2] < values[:, 0]) | (values[:, 3] < values[:, 1])
+    if inverted.any():
+        raise ValueError(
+            f"{argument} must be xyxy boxes with x_max >= x_min and y_max >= y_min, got {values[inverted][:3].tolist()}"
+            "; are they yxyx or (x, y, width, height)? keras.utils.bounding_boxes.convert_format converts them"
+        )
+
+
+def _check_scores(scores, argument: str = "scores") -> None:
+    if np.isnan(scores).any():
+        raise ValueError(
+            f"{argument} holds NaN at positions {np.flatnonzero(np.isnan(scores.reshape(-1)))[:5].tolist()}; "
+            "a NaN score cannot be ranked: check the model's outputs (a diverged training gives NaN)"
+        )
 
 
 def xyxy_to_center(boxes, image_size):
@@ -119,10 +147,18 @@ def pairwise_iou(boxes_a, boxes_b):
         `(N, M)` (or `(batch, N, M)`) IoUs in [0, 1]; NumPy for NumPy input, a tensor for tensors.
 
     Raises:
-        ValueError: if a last axis is not 4.
+        ValueError: if a last axis is not 4, a set of boxes is a single `(4,)` box, or (when the values are known,
+            outside a traced function) a box has NaN coordinates or is inverted (x_max < x_min or y_max < y_min).
     """
     xp, boxes_a = _as_boxes(boxes_a, "boxes_a")
     _, boxes_b = _as_boxes(boxes_b, "boxes_b")
+    for argument, boxes in (("boxes_a", boxes_a), ("boxes_b", boxes_b)):
+        if len(boxes.shape) < 2:
+            raise ValueError(
+                f"{argument} must be `(num_boxes, 4)` (or `(batch, num_boxes, 4)`), got shape {tuple(boxes.shape)}; "
+                "for a single box pass [box] or box[None]"
+            )
+        _check_box_values(boxes, argument)
     if xp is not np:
         boxes_b = ops.cast(boxes_b, boxes_a.dtype)
     a = boxes_a[..., :, None, :]
@@ -151,8 +187,7 @@ def _check_boxes_and_classes(boxes, classes, num_classes: int):
             f"boxes must be `(num_boxes, 4)` or `(num_images, num_boxes, 4)` xyxy pixels and classes the same "
             f"shape without the last axis; got boxes {boxes.shape} and classes {classes.shape}"
         )
-    if isinstance(num_classes, bool) or not isinstance(num_classes, int | np.integer) or num_classes < 0:
-        raise ValueError(f"num_classes must be a non-negative integer, got {num_classes!r}")
+    num_classes = check_count(num_classes, "num_classes", minimum=0, fix="0 for a presence-and-box-only detector")
     valid = _valid_rows(boxes, classes)
     bad_class = valid & ((classes < 0) | (classes >= max(num_classes, 1)))
     if num_classes and bad_class.any():
@@ -165,6 +200,7 @@ def _check_boxes_and_classes(boxes, classes, num_classes: int):
         raise ValueError(
             f"boxes need x_max > x_min and y_max > y_min, got {boxes[bad_box][:3].tolist()}; are they yxyx or xywh?"
         )
+    _check_box_values(boxes[valid], "boxes")
     return boxes, classes.astype("int64"), valid
 
 
@@ -213,11 +249,6 @@ def _to_numpy(y) -> np.ndarray:
     return np.asarray(y if isinstance(y, np.ndarray | list | tuple) else ops.convert_to_numpy(y), dtype="float32")
 
 
-def _check_threshold(threshold) -> None:
-    if isinstance(threshold, bool) or not isinstance(threshold, int | float) or not 0 <= threshold <= 1:
-        raise ValueError(f"threshold must be a number in [0, 1], got {threshold!r}")
-
-
 def _clip_to_image(boxes: np.ndarray, image_size) -> np.ndarray:
     height, width = _image_hw(image_size)
     clipped = boxes.copy()
@@ -241,27 +272,22 @@ def decode_prediction(y, image_size, threshold: float = 0.5):
         images below the threshold hold -1 boxes, score 0 and class -1. Unbatched input drops the image axis.
 
     Raises:
-        ValueError: if the last axis has fewer than 5 values or `threshold` is not in [0, 1].
+        ValueError: if the last axis has fewer than 5 values, a Pc is NaN, or `threshold` is not in [0, 1].
     """
-    _check_threshold(threshold)
+    threshold = check_fraction(threshold, "threshold")
     y = _to_numpy(y)
     if y.ndim == 1:
         boxes, scores, classes = decode_prediction(y[None], image_size, threshold)
         return boxes[0], scores[0], classes[0]
     if y.ndim != 2 or y.shape[-1] < 5:
         raise ValueError(f"y must be `(num_images, 5 + num_classes)` [Pc, Bx, By, Bh, Bw, c…], got shape {y.shape}")
+    _check_scores(y[:, 0], "y's Pc")
     keep = y[:, 0] >= threshold
     boxes = np.where(keep[:, None], _clip_to_image(center_to_xyxy(y[:, 1:5], image_size), image_size), -1.0)
     scores = np.where(keep, y[:, 0], 0.0)
     predicted = np.argmax(y[:, 5:], axis=-1) if y.shape[-1] > 5 else np.zeros(len(y), dtype="int64")
     classes = np.where(keep, predicted, -1)
     return boxes[:, None].astype("float32"), scores[:, None].astype("float32"), classes[:, None].astype("int32")
-
-
-def _check_grid_size(grid_size) -> int:
-    if isinstance(grid_size, bool) or not isinstance(grid_size, int | np.integer) or grid_size < 1:
-        raise ValueError(f"grid_size must be a positive integer S (an S×S grid), got {grid_size!r}")
-    return int(grid_size)
 
 
 def encode_grid_target(boxes, classes, image_size, grid_size: int, num_classes: int) -> np.ndarray:
@@ -284,7 +310,7 @@ def encode_grid_target(boxes, classes, image_size, grid_size: int, num_classes: 
     Raises:
         ValueError: if the shapes disagree, a class is out of range, a box is not xyxy or `grid_size` < 1.
     """
-    grid_size = _check_grid_size(grid_size)
+    grid_size = check_count(grid_size, "grid_size", fix="S, for an S×S grid")
     boxes, classes, valid = _check_boxes_and_classes(boxes, classes, num_classes)
     if boxes.ndim == 2:
         return encode_grid_target(boxes[None], classes[None], image_size, grid_size, num_classes)[0]
@@ -331,17 +357,20 @@ def decode_grid_prediction(
         `(num_images, max_outputs)` int classes, padded with -1 / 0 / -1. Unbatched input drops the image axis.
 
     Raises:
-        ValueError: if `y` is not an `(…, S, S, ≥ 5)` grid or an option is invalid.
+        ValueError: if `y` is not an `(…, S, S, ≥ 5)` grid, a Pc is NaN, or an option is invalid.
     """
-    _check_threshold(threshold)
+    threshold = check_fraction(threshold, "threshold")
+    iou_threshold = check_fraction(iou_threshold, "iou_threshold", allow_none=True, fix="None skips NMS")
+    max_outputs = check_count(max_outputs, "max_outputs", minimum=0, allow_none=True)
     y = _to_numpy(y)
     if y.ndim == 3:
         boxes, scores, classes = decode_grid_prediction(y[None], image_size, threshold, iou_threshold, max_outputs)
         return boxes[0], scores[0], classes[0]
     if y.ndim != 4 or y.shape[1] != y.shape[2] or y.shape[-1] < 5:
         raise ValueError(f"y must be `(num_images, S, S, 5 + num_classes)`, got shape {y.shape}")
+    _check_scores(y[..., 0], "y's Pc")
     grid_size = y.shape[1]
-    max_outputs = grid_size * grid_size if max_outputs is None else int(max_outputs)
+    max_outputs = grid_size * grid_size if max_outputs is None else max_outputs
     rows, cols = np.meshgrid(np.arange(grid_size), np.arange(grid_size), indexing="ij")
     centers = np.stack(
         [(cols + y[..., 1]) / grid_size, (rows + y[..., 2]) / grid_size, y[..., 3], y[..., 4]], axis=-1
@@ -385,20 +414,23 @@ def non_max_suppression(
         `(num_selected,)` int indices into `boxes`, highest score first.
 
     Raises:
-        ValueError: if the shapes disagree or a threshold is out of range.
+        ValueError: if the shapes disagree, a score is NaN, a box scoring at least `score_threshold` is inverted or
+            NaN, or a threshold is out of range.
     """
+    iou_threshold = check_fraction(iou_threshold, "iou_threshold")
+    score_threshold = check_number(score_threshold, "score_threshold", finite=False)
+    max_outputs = check_count(max_outputs, "max_outputs", minimum=0)
     boxes = _to_numpy(boxes)
     scores = _to_numpy(scores)
     if boxes.ndim != 2 or boxes.shape[-1] != 4 or scores.shape != boxes.shape[:1]:
         raise ValueError(
             f"boxes must be `(num_boxes, 4)` and scores `(num_boxes,)`, got {boxes.shape} and {scores.shape}"
         )
-    if not 0 <= iou_threshold <= 1:
-        raise ValueError(f"iou_threshold must be in [0, 1], got {iou_threshold!r}")
-    if isinstance(max_outputs, bool) or not isinstance(max_outputs, int | np.integer) or max_outputs < 0:
-        raise ValueError(f"max_outputs must be a non-negative integer, got {max_outputs!r}")
+    _check_scores(scores)
     candidates = np.flatnonzero(scores >= score_threshold)
     candidates = candidates[np.argsort(-scores[candidates], kind="stable")]
+    # Boxes below the score threshold take no part, so only the candidates must be proper boxes.
+    _check_box_values(boxes[candidates], "boxes")
     ious = pairwise_iou(boxes[candidates], boxes[candidates])
     suppressed = np.zeros(len(candidates), dtype=bool)
     keep = []
@@ -432,6 +464,8 @@ def _per_image(boxes, classes, scores=None, what: str = "true"):
                 f"{len(image_scores)} scores; pass one class (and score) per box"
             )
         valid = _valid_rows(image_boxes, image_classes)
+        _check_box_values(image_boxes[valid], f"{what} boxes")
+        _check_scores(image_scores[valid], f"{what} scores")
         images.append((image_boxes[valid], image_classes[valid], image_scores[valid]))
     return images
 
@@ -468,10 +502,10 @@ def average_precision_per_class(
         `{class: AP}` for every class with at least one ground-truth box; AP in [0, 1].
 
     Raises:
-        ValueError: if the number of images or boxes per image disagree, or `iou_threshold` is out of range.
+        ValueError: if the number of images or boxes per image disagree, a score is NaN, a box is NaN or inverted,
+            or `iou_threshold` is out of range.
     """
-    if not 0 < iou_threshold <= 1:
-        raise ValueError(f"iou_threshold must be in (0, 1], got {iou_threshold!r}")
+    iou_threshold = check_number(iou_threshold, "iou_threshold", low=0, low_open=True, high=1, fix="0.5 for AP50")
     truths = _per_image(true_boxes, true_classes, what="true")
     predictions = _per_image(pred_boxes, pred_classes, pred_scores, what="predicted")
     if len(truths) != len(predictions):

@@ -13,18 +13,12 @@ Example:
 
 from __future__ import annotations
 
-import numbers
-
 import keras
 from keras import layers, ops
 
+from lecture_lib.checks import check_count, check_non_negative, check_number, check_positive, known_values
+
 __all__ = ["SpatialSoftmax2D", "SoftArgmax2D", "ResidualBlock"]
-
-
-def _check_positive(name: str, value, fix: str) -> float:
-    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not value > 0:
-        raise ValueError(f"{name} must be a positive number, got {value!r}; {fix}")
-    return float(value)
 
 
 def _check_rank4(layer_name: str, input_shape, what: str) -> None:
@@ -67,7 +61,7 @@ class SpatialSoftmax2D(layers.Layer):
 
     def __init__(self, temperature: float = 1.0, **kwargs):
         super().__init__(**kwargs)
-        self.temperature = _check_positive("temperature", temperature, "use e.g. 1.0 (plain softmax) or 0.1 (sharper)")
+        self.temperature = check_positive(temperature, "temperature", "use e.g. 1.0 (plain softmax) or 0.1 (sharper)")
 
     def build(self, input_shape):
         _check_rank4("SpatialSoftmax2D", input_shape, "logits")
@@ -95,6 +89,11 @@ class SoftArgmax2D(layers.Layer):
     Heatmaps that do not sum to 1 (e.g. after a sigmoid or ReLU) are divided by their sum first; with
     `apply_softmax=True` the input is treated as logits and passed through the spatial softmax instead.
 
+    Heatmaps must be non-negative: a signed map's sum can be close to 0, and dividing by it sends the "expected"
+    coordinate far outside the image. Negative values are refused when they are known (an eager call); inside a
+    traced model, where they cannot be checked, they count as 0, so the result is always a point inside the image.
+    Pass logits (e.g. a linear 1×1 convolution's output) with `apply_softmax=True`.
+
     Input shape:
         `(batch, height, width, num_landmarks)` heatmaps (non-negative) or logits (with `apply_softmax=True`).
 
@@ -113,7 +112,8 @@ class SoftArgmax2D(layers.Layer):
         **kwargs: standard `keras.layers.Layer` arguments.
 
     Raises:
-        ValueError: for a non-positive `temperature` or negative `epsilon`, or an input that is not 4-D.
+        ValueError: for a non-positive `temperature` or negative `epsilon`, an input that is not 4-D, or (in an
+            eager call without `apply_softmax`) heatmaps with negative values.
     """
 
     def __init__(
@@ -126,15 +126,11 @@ class SoftArgmax2D(layers.Layer):
         **kwargs,
     ):
         super().__init__(**kwargs)
-        if isinstance(stride, bool) or not isinstance(stride, numbers.Integral) or stride < 1:
-            raise ValueError(f"stride must be a positive integer (input pixels per heatmap pixel), got {stride!r}")
-        self.stride = int(stride)
+        self.stride = check_count(stride, "stride", fix="input pixels per heatmap pixel")
         self.normalized = bool(normalized)
         self.apply_softmax = bool(apply_softmax)
-        self.temperature = _check_positive("temperature", temperature, "use e.g. 1.0")
-        if isinstance(epsilon, bool) or not isinstance(epsilon, numbers.Real) or epsilon < 0:
-            raise ValueError(f"epsilon must be a non-negative number, got {epsilon!r}; the default 1e-7 is fine")
-        self.epsilon = float(epsilon)
+        self.temperature = check_positive(temperature, "temperature", "use e.g. 1.0")
+        self.epsilon = check_non_negative(epsilon, "epsilon", "the default 1e-7 is fine")
 
     def build(self, input_shape):
         _check_rank4("SoftArgmax2D", input_shape, "heatmaps")
@@ -144,7 +140,9 @@ class SoftArgmax2D(layers.Layer):
         if self.apply_softmax:
             heatmaps = _spatial_softmax(inputs, self.temperature)
         else:
-            heatmaps = inputs / (ops.sum(inputs, axis=(1, 2), keepdims=True) + self.epsilon)
+            self._check_non_negative(inputs)
+            mass = ops.relu(inputs)
+            heatmaps = mass / (ops.sum(mass, axis=(1, 2), keepdims=True) + self.epsilon)
         shape = ops.shape(heatmaps)
         height, width = shape[1], shape[2]
         ys = ops.cast(ops.arange(height), heatmaps.dtype)
@@ -159,6 +157,15 @@ class SoftArgmax2D(layers.Layer):
             x = (x + 0.5) * self.stride - 0.5
             y = (y + 0.5) * self.stride - 0.5
         return ops.stack([x, y], axis=-1)
+
+    def _check_non_negative(self, inputs) -> None:
+        values = known_values(inputs)
+        if values is not None and values.size and values.min() < 0:
+            raise ValueError(
+                f"{self.name} got heatmaps with negative values (minimum {float(values.min()):.4g}); pass "
+                "non-negative heatmaps (after a sigmoid, a ReLU or SpatialSoftmax2D), or logits with "
+                "apply_softmax=True"
+            )
 
     def compute_output_shape(self, input_shape):
         return (input_shape[0], input_shape[3], 2)
@@ -217,18 +224,13 @@ class ResidualBlock(layers.Layer):
         **kwargs,
     ):
         super().__init__(**kwargs)
-        for arg, value in (("filters", filters), ("strides", strides), ("kernel_size", kernel_size)):
-            if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
-                raise ValueError(f"ResidualBlock {arg} must be a positive integer, got {value!r}")
-        if use_projection not in (None, True, False):
-            raise ValueError(f"use_projection must be None (automatic), True or False, got {use_projection!r}")
-        if not 0.0 <= momentum < 1.0:
-            raise ValueError(f"momentum must be in [0, 1), got {momentum!r}; 0.9 or 0.99 are usual")
-        self.filters = int(filters)
-        self.strides = int(strides)
-        self.kernel_size = int(kernel_size)
+        self.filters = check_count(filters, "filters")
+        self.strides = check_count(strides, "strides")
+        self.kernel_size = check_count(kernel_size, "kernel_size")
+        if use_projection is not None and not isinstance(use_projection, bool):
+            raise TypeError(f"use_projection must be None (automatic), True or False, got {use_projection!r}")
         self.use_projection = use_projection
-        self.momentum = float(momentum)
+        self.momentum = check_number(momentum, "momentum", low=0, high=1, high_open=True, fix="0.9 or 0.99 are usual")
         self.kernel_initializer = keras.initializers.get(kernel_initializer)
         self.kernel_regularizer = keras.regularizers.get(kernel_regularizer)
 

@@ -32,17 +32,18 @@ import keras
 import numpy as np
 from keras import ops
 
-from lecture_lib.metrics import (
-    MS_SSIM_POWER_FACTORS,
-    _check_min_rank,
-    _check_positive,
-    _check_same_shape,
-    _check_ssim_arguments,
-    _float_tensor,
-    _static_shape,
-    ms_ssim,
-    ssim,
+from lecture_lib.checks import (
+    check_choice,
+    check_min_rank,
+    check_non_negative,
+    check_positive,
+    check_same_shape,
+    check_ssim_options,
+    check_values_in,
+    known_values,
+    static_shape,
 )
+from lecture_lib.metrics import MS_SSIM_POWER_FACTORS, ms_ssim, ssim
 
 BOX_LOSSES = ("mae", "mse", "wing")
 """Box regression losses accepted by `detection_loss`."""
@@ -51,16 +52,25 @@ SEGMENTATION_MODES = ("sigmoid", "softmax")
 """Output activations of a segmentation model: independent channels (sigmoid) or one class per pixel (softmax)."""
 
 
-def _check_non_negative(value, argument: str) -> None:
-    if isinstance(value, bool) or not isinstance(value, int | float) or not value >= 0:
-        raise ValueError(f"{argument} must be a non-negative number, got {value!r}")
+_LOGITS_HINT = (
+    "these look like logits: pass from_logits=True (or end the model with a sigmoid / softmax so that it outputs "
+    "probabilities)"
+)
 
 
 def _pair(y_true, y_pred, fix: str):
-    y_pred = _float_tensor(y_pred)
+    y_pred = ops.convert_to_tensor(y_pred)
+    if not keras.backend.is_float_dtype(y_pred.dtype):
+        y_pred = ops.cast(y_pred, keras.backend.floatx())
     y_true = ops.cast(y_true, y_pred.dtype)
-    _check_same_shape(y_true, y_pred, fix)
+    check_same_shape(y_true, y_pred, fix)
     return y_true, y_pred
+
+
+def _check_probabilities(y_pred, from_logits: bool) -> None:
+    """Refuse known predictions outside [0, 1] unless they are declared logits."""
+    if not from_logits:
+        check_values_in(y_pred, "y_pred", 0.0, 1.0, _LOGITS_HINT)
 
 
 def _masked_mean_per_sample(values, mask):
@@ -109,11 +119,17 @@ def binary_crossentropy_masked(y_true, y_pred, pos_weights=None, neg_weights=Non
         `(batch,)` per-image losses.
 
     Raises:
-        ValueError: if the shapes differ, or a weight vector is negative, non-finite or has the wrong length.
+        ValueError: if the shapes differ, a weight vector is negative, non-finite or has the wrong length, or (when
+            the values are known, outside a traced function) a label lies outside [0, 1] or a probability outside
+            [0, 1] without `from_logits`.
     """
     y_true, y_pred = _pair(y_true, y_pred, "pass one multi-hot label vector per image, `(batch, num_classes)`")
-    _check_min_rank(y_pred, 2, "y_pred", "`(batch, num_classes)`")
-    num_classes = _static_shape(y_pred)[-1]
+    check_min_rank(y_pred, 2, "y_pred", "`(batch, num_classes)`")
+    check_values_in(
+        y_true, "y_true", 0.0, 1.0, "labels are 0, 1 or NaN (unknown); map CheXpert's -1 to NaN, 0 or 1 first"
+    )
+    _check_probabilities(y_pred, from_logits)
+    num_classes = static_shape(y_pred)[-1]
     weights = []
     for value, argument in ((pos_weights, "pos_weights"), (neg_weights, "neg_weights")):
         vector = _class_weight_vector(value, argument)
@@ -159,16 +175,15 @@ def class_weights_from_labels(labels, method: str = "ratio", max_weight: float |
     labels = np.asarray(labels, dtype="float64")
     if labels.ndim != 2:
         raise ValueError(f"labels must be `(num_images, num_classes)`, got shape {labels.shape}")
-    known_values = labels[~np.isnan(labels)]
-    if not np.all((known_values == 0) | (known_values == 1)):
+    known_labels = labels[~np.isnan(labels)]
+    if not np.all((known_labels == 0) | (known_labels == 1)):
         raise ValueError(
-            f"labels must be 0, 1 or NaN, got values {np.unique(known_values)[:10].tolist()}; "
+            f"labels must be 0, 1 or NaN, got values {np.unique(known_labels)[:10].tolist()}; "
             "map uncertain labels (e.g. CheXpert's -1) to NaN, 0 or 1 first"
         )
-    if method not in ("ratio", "balanced"):
-        raise ValueError(f'method must be "ratio" or "balanced", got {method!r}')
+    method = check_choice(method, "method", ("ratio", "balanced"))
     if max_weight is not None:
-        _check_positive(max_weight, "max_weight")
+        max_weight = check_positive(max_weight, "max_weight", "e.g. 50.0, or None for no cap")
     num_pos = np.sum(labels == 1, axis=0).astype("float64")
     num_neg = np.sum(labels == 0, axis=0).astype("float64")
     degenerate = (num_pos == 0) | (num_neg == 0)
@@ -248,19 +263,20 @@ class WeightedBinaryCrossentropy(keras.losses.Loss):
 # --------------------------------------------------------------------------------------------------------------------
 
 
-def _check_mode(mode: str) -> None:
-    if mode not in SEGMENTATION_MODES:
-        raise ValueError(f'mode must be "sigmoid" or "softmax" (the model\'s last activation), got {mode!r}')
+def _check_mode(mode: str) -> str:
+    return check_choice(mode, "mode", SEGMENTATION_MODES, fix="the activation of the model's last layer")
 
 
-def _segmentation_pair(y_true, y_pred):
+def _segmentation_pair(y_true, y_pred, from_logits: bool):
     y_true, y_pred = _pair(
         y_true,
         y_pred,
         "pass one-hot (softmax) or multi-hot (sigmoid) masks with one channel per class, "
         "`(batch, height, width, num_classes)`; for one structure add a channel axis with mask[..., None]",
     )
-    _check_min_rank(y_pred, 3, "y_pred", "`(batch, height, width, num_classes)`")
+    check_min_rank(y_pred, 3, "y_pred", "`(batch, height, width, num_classes)`")
+    check_values_in(y_true, "y_true", 0.0, 1.0, "pass 0/1 masks: divide 8-bit masks by 255 (or use mask > 0)")
+    _check_probabilities(y_pred, from_logits)
     return y_true, y_pred
 
 
@@ -299,15 +315,21 @@ def dice_loss(
         `(batch,)` losses in [0, 1].
 
     Raises:
-        ValueError: if the shapes differ, the rank is below 3, `smooth` is negative, `mode` is unknown, or the
-            background is excluded from a single-channel mask.
+        ValueError: if the shapes differ, the rank is below 3, `smooth` is negative, `mode` is unknown, the
+            background is excluded from a single-channel mask, or (when the values are known, outside a traced
+            function) a mask lies outside [0, 1] or a prediction outside [0, 1] without `from_logits`.
     """
-    _check_non_negative(smooth, "smooth")
-    _check_mode(mode)
-    y_true, y_pred = _segmentation_pair(y_true, y_pred)
+    smooth = check_non_negative(smooth, "smooth")
+    mode = _check_mode(mode)
+    y_true, y_pred = _segmentation_pair(y_true, y_pred, from_logits)
+    return _soft_dice_loss(y_true, y_pred, smooth, from_logits, mode, include_background)
+
+
+def _soft_dice_loss(y_true, y_pred, smooth, from_logits, mode, include_background):
+    """`dice_loss` on checked tensors."""
     y_pred = _probabilities(y_pred, from_logits, mode)
     if not include_background:
-        if _static_shape(y_pred)[-1] == 1:
+        if static_shape(y_pred)[-1] == 1:
             raise ValueError(
                 "include_background=False drops channel 0, but the masks have a single channel; "
                 "keep include_background=True for one-structure (sigmoid) masks"
@@ -348,11 +370,9 @@ class DiceLoss(keras.losses.Loss):
         dtype=None,
     ):
         super().__init__(name=name, reduction=reduction, dtype=dtype)
-        _check_non_negative(smooth, "smooth")
-        _check_mode(mode)
-        self.smooth = smooth
+        self.smooth = check_non_negative(smooth, "smooth")
+        self.mode = _check_mode(mode)
         self.from_logits = bool(from_logits)
-        self.mode = mode
         self.include_background = bool(include_background)
 
     def call(self, y_true, y_pred):
@@ -401,16 +421,17 @@ def crossentropy_dice_loss(
     Raises:
         ValueError: as `dice_loss`, or if a weight is negative.
     """
-    _check_non_negative(crossentropy_weight, "crossentropy_weight")
-    _check_non_negative(dice_weight, "dice_weight")
-    _check_mode(mode)
-    y_true, y_pred = _segmentation_pair(y_true, y_pred)
+    crossentropy_weight = check_non_negative(crossentropy_weight, "crossentropy_weight")
+    dice_weight = check_non_negative(dice_weight, "dice_weight")
+    smooth = check_non_negative(smooth, "smooth")
+    mode = _check_mode(mode)
+    y_true, y_pred = _segmentation_pair(y_true, y_pred, from_logits)
     if mode == "sigmoid":
         pixel_ce = ops.mean(ops.binary_crossentropy(y_true, y_pred, from_logits=from_logits), axis=-1)
     else:
         pixel_ce = ops.categorical_crossentropy(y_true, y_pred, from_logits=from_logits, axis=-1)
     crossentropy = ops.mean(pixel_ce, axis=tuple(range(1, len(ops.shape(pixel_ce)))))
-    dice = dice_loss(y_true, y_pred, smooth, from_logits, mode, include_background)
+    dice = _soft_dice_loss(y_true, y_pred, smooth, from_logits, mode, include_background)
     return crossentropy_weight * crossentropy + dice_weight * dice
 
 
@@ -443,15 +464,11 @@ class CombinedCrossentropyDiceLoss(keras.losses.Loss):
         dtype=None,
     ):
         super().__init__(name=name, reduction=reduction, dtype=dtype)
-        _check_non_negative(crossentropy_weight, "crossentropy_weight")
-        _check_non_negative(dice_weight, "dice_weight")
-        _check_non_negative(smooth, "smooth")
-        _check_mode(mode)
-        self.crossentropy_weight = crossentropy_weight
-        self.dice_weight = dice_weight
-        self.smooth = smooth
+        self.crossentropy_weight = check_non_negative(crossentropy_weight, "crossentropy_weight")
+        self.dice_weight = check_non_negative(dice_weight, "dice_weight")
+        self.smooth = check_non_negative(smooth, "smooth")
         self.from_logits = bool(from_logits)
-        self.mode = mode
+        self.mode = _check_mode(mode)
         self.include_background = bool(include_background)
 
     def call(self, y_true, y_pred):
@@ -483,9 +500,8 @@ class CombinedCrossentropyDiceLoss(keras.losses.Loss):
 # --------------------------------------------------------------------------------------------------------------------
 
 
-def _check_wing(width, curvature) -> None:
-    _check_positive(width, "width")
-    _check_positive(curvature, "curvature")
+def _check_wing(width, curvature) -> tuple[float, float]:
+    return check_positive(width, "width"), check_positive(curvature, "curvature")
 
 
 def _wing(diff, width: float, curvature: float):
@@ -517,7 +533,7 @@ def wing_loss(y_true, y_pred, width: float = 10.0, curvature: float = 2.0):
     Raises:
         ValueError: if the shapes differ or `width`/`curvature` is not positive.
     """
-    _check_wing(width, curvature)
+    width, curvature = _check_wing(width, curvature)
     y_true, y_pred = _pair(y_true, y_pred, "pass predictions with the same layout as the targets")
     present = ops.logical_not(ops.isnan(y_true))
     y_true = ops.where(present, y_true, ops.zeros_like(y_true))
@@ -540,9 +556,7 @@ class WingLoss(keras.losses.Loss):
         self, width: float = 10.0, curvature: float = 2.0, reduction="sum_over_batch_size", name="wing_loss", dtype=None
     ):
         super().__init__(name=name, reduction=reduction, dtype=dtype)
-        _check_wing(width, curvature)
-        self.width = width
-        self.curvature = curvature
+        self.width, self.curvature = _check_wing(width, curvature)
 
     def call(self, y_true, y_pred):
         return wing_loss(y_true, y_pred, self.width, self.curvature)
@@ -551,28 +565,41 @@ class WingLoss(keras.losses.Loss):
         return {**super().get_config(), "width": self.width, "curvature": self.curvature}
 
 
-def _check_detection_options(box_loss, presence_weight, box_weight, class_weight, no_object_weight, width, curvature):
-    if box_loss not in BOX_LOSSES:
-        raise ValueError(f"box_loss must be one of {BOX_LOSSES} (the slide's MAE, MSE, Wing), got {box_loss!r}")
-    for value, argument in (
-        (presence_weight, "presence_weight"),
-        (box_weight, "box_weight"),
-        (class_weight, "class_weight"),
-        (no_object_weight, "no_object_weight"),
-    ):
-        _check_non_negative(value, argument)
-    _check_wing(width, curvature)
+def _check_detection_options(
+    box_loss, presence_weight, box_weight, class_weight, no_object_weight, width, curvature
+) -> dict:
+    """Check the options of the detection losses and return them as plain Python values (for `get_config`)."""
+    width, curvature = _check_wing(width, curvature)
+    return {
+        "box_loss": check_choice(box_loss, "box_loss", BOX_LOSSES, fix="the slide's MAE, MSE or Wing loss"),
+        "presence_weight": check_non_negative(presence_weight, "presence_weight"),
+        "box_weight": check_non_negative(box_weight, "box_weight"),
+        "class_weight": check_non_negative(class_weight, "class_weight"),
+        "no_object_weight": check_non_negative(no_object_weight, "no_object_weight"),
+        "width": width,
+        "curvature": curvature,
+    }
+
+
+def _check_detection_values(y_true, y_pred, from_logits: bool) -> None:
+    """Refuse a known Pc target outside [0, 1] and, without `from_logits`, known Pc or class outputs outside [0, 1]."""
+    check_values_in(y_true[..., 0], "y_true's Pc", 0.0, 1.0, "Pc is 1 with an object and 0 without")
+    values = None if from_logits else known_values(y_pred)
+    if values is not None:
+        check_values_in(values[..., 0], "y_pred's Pc", 0.0, 1.0, _LOGITS_HINT)
+        check_values_in(values[..., 5:], "y_pred's class part", 0.0, 1.0, _LOGITS_HINT)
 
 
 def _detection_cell_loss(
     y_true, y_pred, box_loss, presence_weight, box_weight, class_weight, no_object_weight, from_logits, width, curvature
 ):
     """Loss of each `[Pc, Bx, By, Bh, Bw, c…]` vector; returns the leading shape of the inputs."""
-    if _static_shape(y_pred)[-1] is not None and _static_shape(y_pred)[-1] < 5:
+    if static_shape(y_pred)[-1] is not None and static_shape(y_pred)[-1] < 5:
         raise ValueError(
             f"the last axis must hold [Pc, Bx, By, Bh, Bw, c_1 … c_C] (at least 5 values), got shape "
-            f"{_static_shape(y_pred)}; boxes.encode_target builds such targets"
+            f"{static_shape(y_pred)}; boxes.encode_target builds such targets"
         )
+    _check_detection_values(y_true, y_pred, from_logits)
     present_true, present_pred = y_true[..., 0], y_pred[..., 0]
     presence = ops.binary_crossentropy(present_true, present_pred, from_logits=from_logits)
     presence = presence * ops.where(
@@ -586,7 +613,7 @@ def _detection_cell_loss(
     else:
         box = ops.mean(_wing(box_error, width, curvature), axis=-1)
     total = presence_weight * presence + box_weight * present_true * box
-    if _static_shape(y_pred)[-1] != 5:
+    if static_shape(y_pred)[-1] != 5:
         # The slide's -Σ y_i log ŷ_i without Keras' renormalization of ŷ, so that an empty cell whose class
         # outputs are all zero gives 0 rather than 0/0.
         if from_logits:
@@ -639,19 +666,19 @@ def detection_loss(
         `(batch,)` per-image losses.
 
     Raises:
-        ValueError: if the shapes differ or are not `(batch, ≥ 5)`, or an option is invalid.
+        ValueError: if the shapes differ or are not `(batch, ≥ 5)`, an option is invalid, or (when the values are
+            known, outside a traced function) Pc or a class output lies outside [0, 1] without `from_logits`.
     """
-    _check_detection_options(box_loss, presence_weight, box_weight, class_weight, no_object_weight, width, curvature)
+    options = _check_detection_options(
+        box_loss, presence_weight, box_weight, class_weight, no_object_weight, width, curvature
+    )
     y_true, y_pred = _pair(y_true, y_pred, "both must be `(batch, 5 + num_classes)` vectors [Pc, Bx, By, Bh, Bw, c…]")
-    if len(_static_shape(y_pred)) != 2:
+    if len(static_shape(y_pred)) != 2:
         raise ValueError(
-            f"detection_loss expects `(batch, 5 + num_classes)`, got shape {_static_shape(y_pred)}; "
+            f"detection_loss expects `(batch, 5 + num_classes)`, got shape {static_shape(y_pred)}; "
             "use grid_detection_loss for `(batch, S, S, 5 + num_classes)` grids"
         )
-    return _detection_cell_loss(
-        y_true, y_pred, box_loss, presence_weight, box_weight, class_weight, no_object_weight, from_logits, width,
-        curvature,
-    )  # fmt: skip
+    return _detection_cell_loss(y_true, y_pred, from_logits=from_logits, **options)
 
 
 def grid_detection_loss(
@@ -690,19 +717,19 @@ def grid_detection_loss(
         `(batch,)` per-image losses (sums over the S×S cells).
 
     Raises:
-        ValueError: if the shapes differ or are not `(batch, S, S, ≥ 5)`, or an option is invalid.
+        ValueError: if the shapes differ or are not `(batch, S, S, ≥ 5)`, an option is invalid, or (when the values
+            are known) Pc or a class output lies outside [0, 1] without `from_logits`.
     """
-    _check_detection_options(box_loss, presence_weight, box_weight, class_weight, no_object_weight, width, curvature)
+    options = _check_detection_options(
+        box_loss, presence_weight, box_weight, class_weight, no_object_weight, width, curvature
+    )
     y_true, y_pred = _pair(y_true, y_pred, "both must be `(batch, S, S, 5 + num_classes)` grids")
-    if len(_static_shape(y_pred)) != 4:
+    if len(static_shape(y_pred)) != 4:
         raise ValueError(
-            f"grid_detection_loss expects `(batch, S, S, 5 + num_classes)`, got shape {_static_shape(y_pred)}; "
+            f"grid_detection_loss expects `(batch, S, S, 5 + num_classes)`, got shape {static_shape(y_pred)}; "
             "use detection_loss for one `(batch, 5 + num_classes)` vector per image"
         )
-    cells = _detection_cell_loss(
-        y_true, y_pred, box_loss, presence_weight, box_weight, class_weight, no_object_weight, from_logits, width,
-        curvature,
-    )  # fmt: skip
+    cells = _detection_cell_loss(y_true, y_pred, from_logits=from_logits, **options)
     return ops.sum(cells, axis=(1, 2))
 
 
@@ -724,18 +751,11 @@ class _DetectionLossBase(keras.losses.Loss):
         dtype,
     ):
         super().__init__(name=name, reduction=reduction, dtype=dtype)
-        _check_detection_options(
-            box_loss, presence_weight, box_weight, class_weight, no_object_weight, width, curvature
-        )
         self.options = {
-            "box_loss": box_loss,
-            "presence_weight": presence_weight,
-            "box_weight": box_weight,
-            "class_weight": class_weight,
-            "no_object_weight": no_object_weight,
+            **_check_detection_options(
+                box_loss, presence_weight, box_weight, class_weight, no_object_weight, width, curvature
+            ),
             "from_logits": bool(from_logits),
-            "width": width,
-            "curvature": curvature,
         }
 
     def call(self, y_true, y_pred):
@@ -875,14 +895,7 @@ class SSIMLoss(keras.losses.Loss):
         dtype=None,
     ):
         super().__init__(name=name, reduction=reduction, dtype=dtype)
-        _check_ssim_arguments(max_val, filter_size, filter_sigma, k1, k2)
-        self.options = {
-            "max_val": max_val,
-            "filter_size": filter_size,
-            "filter_sigma": filter_sigma,
-            "k1": k1,
-            "k2": k2,
-        }
+        self.options = check_ssim_options(max_val, filter_size, filter_sigma, k1, k2)
 
     def call(self, y_true, y_pred):
         return ssim_loss(y_true, y_pred, **self.options)
@@ -920,18 +933,7 @@ class MSSSIMLoss(keras.losses.Loss):
         dtype=None,
     ):
         super().__init__(name=name, reduction=reduction, dtype=dtype)
-        _check_ssim_arguments(max_val, filter_size, filter_sigma, k1, k2)
-        power_factors = [float(p) for p in power_factors]
-        if not power_factors or any(not p >= 0 for p in power_factors):
-            raise ValueError(f"power_factors must be a non-empty sequence of non-negative numbers, got {power_factors}")
-        self.options = {
-            "max_val": max_val,
-            "power_factors": power_factors,
-            "filter_size": filter_size,
-            "filter_sigma": filter_sigma,
-            "k1": k1,
-            "k2": k2,
-        }
+        self.options = check_ssim_options(max_val, filter_size, filter_sigma, k1, k2, power_factors)
 
     def call(self, y_true, y_pred):
         return ms_ssim_loss(y_true, y_pred, **self.options)

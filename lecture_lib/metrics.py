@@ -32,6 +32,18 @@ import keras
 import numpy as np
 from keras import ops
 
+from lecture_lib.checks import (
+    check_choice,
+    check_fraction,
+    check_min_rank,
+    check_positive,
+    check_same_shape,
+    check_span,
+    check_ssim_options,
+    check_values_in,
+    static_shape,
+)
+
 MS_SSIM_POWER_FACTORS: tuple[float, ...] = (0.0448, 0.2856, 0.3001, 0.2363, 0.1333)
 """The five per-scale exponents of Wang, Simoncelli & Bovik (2003), the same as `tf.image.ssim_multiscale`."""
 
@@ -50,41 +62,25 @@ CTR_LANDMARKS: tuple[str, ...] = ("right_heart", "left_heart", "right_thorax", "
 def _float_tensor(x):
     """Convert to a backend tensor, casting integer and boolean inputs to the Keras float type."""
     x = ops.convert_to_tensor(x)
-    if not keras.backend.standardize_dtype(x.dtype).startswith(("float", "bfloat")):
+    if not keras.backend.is_float_dtype(x.dtype):
         x = ops.cast(x, keras.backend.floatx())
     return x
 
 
-def _static_shape(x) -> tuple:
-    """The shape known when the graph is built: ints, and `None` for axes only known at run time (a last, smaller batch)."""
-    shape = x.shape if hasattr(x, "shape") else ops.shape(x)
-    return tuple(int(d) if isinstance(d, int | np.integer) else None for d in shape)
-
-
-def _check_same_shape(y_true, y_pred, fix: str) -> None:
-    """Raise a `ValueError` if the static shapes of `y_true` and `y_pred` are known and differ."""
-    true_shape, pred_shape = _static_shape(y_true), _static_shape(y_pred)
-    compatible = len(true_shape) == len(pred_shape) and all(
-        a is None or b is None or a == b for a, b in zip(true_shape, pred_shape, strict=True)
+def _check_probabilities(y_true, y_pred) -> None:
+    """Refuse masks or predictions outside [0, 1] when their values are known (eager calls, not inside fit)."""
+    check_values_in(y_true, "y_true", 0.0, 1.0, "pass 0/1 masks: divide 8-bit masks by 255 (or use mask > 0)")
+    check_values_in(
+        y_pred,
+        "y_pred",
+        0.0,
+        1.0,
+        "these look like logits; apply a sigmoid or softmax first (keras.ops.sigmoid(y_pred))",
     )
-    if not compatible:
-        raise ValueError(f"y_pred has shape {pred_shape} but y_true has shape {true_shape}; {fix}")
 
 
-def _check_min_rank(x, min_rank: int, argument: str, layout: str) -> None:
-    shape = _static_shape(x)
-    if len(shape) < min_rank:
-        raise ValueError(f"{argument} must have at least {min_rank} dimensions {layout}, got shape {shape}")
-
-
-def _check_positive(value, argument: str) -> None:
-    if isinstance(value, bool) or not isinstance(value, int | float) or not value > 0:
-        raise ValueError(f"{argument} must be a positive number, got {value!r}")
-
-
-def _check_threshold(threshold) -> None:
-    if threshold is not None and (isinstance(threshold, bool) or not 0.0 <= float(threshold) <= 1.0):
-        raise ValueError(f"threshold must be None (soft score) or a number in [0, 1], got {threshold!r}")
+def _check_threshold(threshold) -> float | None:
+    return check_fraction(threshold, "threshold", allow_none=True, fix="None computes the soft score")
 
 
 # --------------------------------------------------------------------------------------------------------------------
@@ -94,15 +90,16 @@ def _check_threshold(threshold) -> None:
 
 def _overlap_counts(y_true, y_pred, threshold):
     """Return per-sample, per-class |X∩Y|, |X| and |Y| as `(batch, num_classes)` tensors."""
-    _check_threshold(threshold)
+    threshold = _check_threshold(threshold)
     y_pred = _float_tensor(y_pred)
     y_true = ops.cast(y_true, y_pred.dtype)
-    _check_min_rank(y_pred, 3, "y_pred", "`(batch, height, width, num_classes)`")
-    _check_same_shape(
+    check_min_rank(y_pred, 3, "y_pred", "`(batch, height, width, num_classes)`")
+    check_same_shape(
         y_true,
         y_pred,
         "pass one-hot (or multi-hot) masks with one channel per class, e.g. keras.ops.one_hot(labels, num_classes)",
     )
+    _check_probabilities(y_true, y_pred)
     if threshold is not None:
         # Same convention as keras.metrics.BinaryIoU and BinaryAccuracy: strictly greater than the threshold.
         y_pred = ops.cast(ops.greater(y_pred, threshold), y_pred.dtype)
@@ -113,11 +110,8 @@ def _overlap_counts(y_true, y_pred, threshold):
 
 
 def _average_classes(scores, average):
-    if average == "macro":
-        return ops.mean(scores, axis=-1)
-    if average is None:
-        return scores
-    raise ValueError(f'average must be "macro" (mean over classes) or None (one score per class), got {average!r}')
+    average = check_choice(average, "average", ("macro", None), fix='"macro" averages the classes, None keeps each')
+    return ops.mean(scores, axis=-1) if average == "macro" else scores
 
 
 def dice_coefficient(y_true, y_pred, threshold: float | None = 0.5, average: str | None = "macro"):
@@ -138,7 +132,8 @@ def dice_coefficient(y_true, y_pred, threshold: float | None = 0.5, average: str
         `(batch,)` scores in [0, 1] (or `(batch, num_classes)` when `average=None`).
 
     Raises:
-        ValueError: if the shapes differ, the rank is below 3, or `threshold`/`average` is invalid.
+        ValueError: if the shapes differ, the rank is below 3, `threshold`/`average` is invalid, or (when the values
+            are known, outside a traced function) a mask or a prediction lies outside [0, 1].
     """
     intersection, true_sum, pred_sum = _overlap_counts(y_true, y_pred, threshold)
     denominator = true_sum + pred_sum
@@ -161,7 +156,8 @@ def iou_score(y_true, y_pred, threshold: float | None = 0.5, average: str | None
         `(batch,)` scores in [0, 1] (or `(batch, num_classes)` when `average=None`).
 
     Raises:
-        ValueError: if the shapes differ, the rank is below 3, or `threshold`/`average` is invalid.
+        ValueError: if the shapes differ, the rank is below 3, `threshold`/`average` is invalid, or a known mask or
+            prediction lies outside [0, 1].
     """
     intersection, true_sum, pred_sum = _overlap_counts(y_true, y_pred, threshold)
     union = true_sum + pred_sum - intersection
@@ -187,7 +183,7 @@ class DiceCoefficient(keras.metrics.MeanMetricWrapper):
     """
 
     def __init__(self, threshold: float | None = 0.5, name: str = "dice_coefficient", dtype=None):
-        _check_threshold(threshold)
+        threshold = _check_threshold(threshold)
         super().__init__(fn=dice_coefficient, name=name, dtype=dtype, threshold=threshold)
         self.threshold = threshold
         self._direction = "up"
@@ -207,7 +203,7 @@ class IoUScore(keras.metrics.MeanMetricWrapper):
     """
 
     def __init__(self, threshold: float | None = 0.5, name: str = "iou_score", dtype=None):
-        _check_threshold(threshold)
+        threshold = _check_threshold(threshold)
         super().__init__(fn=iou_score, name=name, dtype=dtype, threshold=threshold)
         self.threshold = threshold
         self._direction = "up"
@@ -221,13 +217,20 @@ class IoUScore(keras.metrics.MeanMetricWrapper):
 # --------------------------------------------------------------------------------------------------------------------
 
 
-def _image_pair(x, y):
+def _image_pair(x, y, max_val: float):
+    """Convert and check two image batches; refuse known values spanning more than `max_val`."""
     x = _float_tensor(x)
     y = ops.cast(y, x.dtype)
-    shape = _static_shape(x)
+    shape = static_shape(x)
     if len(shape) != 4:
         raise ValueError(f"images must be `(batch, height, width, channels)`, got shape {shape}; add a batch axis")
-    _check_same_shape(y, x, "both image batches must have the same `(batch, height, width, channels)` shape")
+    check_same_shape(y, x, "both image batches must have the same `(batch, height, width, channels)` shape")
+    check_span(
+        (x, y),
+        "the images",
+        max_val,
+        "max_val is the images' dynamic range: pass max_val=255.0 for 8-bit images, or scale them to [0, 1]",
+    )
     return x, y
 
 
@@ -245,10 +248,11 @@ def psnr(x, y, max_val: float = 1.0):
         `(batch,)` PSNR values in dB.
 
     Raises:
-        ValueError: if the shapes differ or `max_val` is not positive.
+        ValueError: if the shapes differ, `max_val` is not positive, or the (known) image values span more than
+            `max_val`.
     """
-    _check_positive(max_val, "max_val")
-    x, y = _image_pair(x, y)
+    max_val = check_positive(max_val, "max_val", "1.0 for images in [0, 1], 255.0 for 8-bit images")
+    x, y = _image_pair(x, y, max_val)
     mse = ops.mean(ops.square(x - y), axis=(1, 2, 3))
     return 10.0 * ops.log10(ops.cast(max_val, x.dtype) ** 2 / mse)
 
@@ -268,18 +272,9 @@ def _banded_matrix(kernel: np.ndarray, size: int) -> np.ndarray:
     return matrix
 
 
-def _check_ssim_arguments(max_val, filter_size, filter_sigma, k1, k2) -> None:
-    _check_positive(max_val, "max_val")
-    if isinstance(filter_size, bool) or not isinstance(filter_size, int) or filter_size < 1:
-        raise ValueError(f"filter_size must be a positive integer (11 in the SSIM paper), got {filter_size!r}")
-    _check_positive(filter_sigma, "filter_sigma")
-    _check_positive(k1, "k1")
-    _check_positive(k2, "k2")
-
-
 def _ssim_components(x, y, max_val, filter_size, filter_sigma, k1, k2):
     """Return per-channel mean SSIM and mean contrast-structure term, each `(batch, channels)`."""
-    height, width, channels = _static_shape(x)[1:]
+    height, width, channels = static_shape(x)[1:]
     if (height is not None and height < filter_size) or (width is not None and width < filter_size):
         raise ValueError(
             f"SSIM needs images at least filter_size={filter_size} pixels high and wide, got {height}×{width}; "
@@ -343,11 +338,12 @@ def ssim(
         `(batch,)` SSIM values in [-1, 1]; 1 means identical images.
 
     Raises:
-        ValueError: if the shapes differ, the images are smaller than the window, or an argument is not positive.
+        ValueError: if the shapes differ, the images are smaller than the window, an argument is not positive, or
+            the (known) image values span more than `max_val`.
     """
-    _check_ssim_arguments(max_val, filter_size, filter_sigma, k1, k2)
-    x, y = _image_pair(x, y)
-    ssim_per_channel, _ = _ssim_components(x, y, max_val, filter_size, filter_sigma, k1, k2)
+    options = check_ssim_options(max_val, filter_size, filter_sigma, k1, k2)
+    x, y = _image_pair(x, y, options["max_val"])
+    ssim_per_channel, _ = _ssim_components(x, y, **options)
     return ops.mean(ssim_per_channel, axis=-1)
 
 
@@ -403,15 +399,13 @@ def ms_ssim(
         `(batch,)` MS-SSIM values in [0, 1].
 
     Raises:
-        ValueError: if the shapes differ, the images are too small for the number of scales, or an argument is
-            invalid.
+        ValueError: if the shapes differ, the images are too small for the number of scales, an argument is
+            invalid, or the (known) image values span more than `max_val`.
     """
-    _check_ssim_arguments(max_val, filter_size, filter_sigma, k1, k2)
-    power_factors = tuple(float(p) for p in power_factors)
-    if not power_factors or any(not p >= 0 for p in power_factors):
-        raise ValueError(f"power_factors must be a non-empty sequence of non-negative numbers, got {power_factors!r}")
-    x, y = _image_pair(x, y)
-    height, width = _static_shape(x)[1:3]
+    options = check_ssim_options(max_val, filter_size, filter_sigma, k1, k2, power_factors)
+    power_factors = options.pop("power_factors")
+    x, y = _image_pair(x, y, options["max_val"])
+    height, width = static_shape(x)[1:3]
     min_size = ms_ssim_min_size(len(power_factors), filter_size)
     if (height is not None and height < min_size) or (width is not None and width < min_size):
         raise ValueError(
@@ -422,13 +416,13 @@ def ms_ssim(
     factors = []
     for scale in range(len(power_factors)):
         if scale > 0:
-            h, w = _static_shape(x)[1:3]
+            h, w = static_shape(x)[1:3]
             pad = [[0, 0], [0, h % 2], [0, w % 2], [0, 0]]
             if h % 2 or w % 2:
                 x, y = ops.pad(x, pad, mode="symmetric"), ops.pad(y, pad, mode="symmetric")
             x = ops.average_pool(x, pool_size=2, strides=2, padding="valid")
             y = ops.average_pool(y, pool_size=2, strides=2, padding="valid")
-        ssim_per_channel, contrast_structure = _ssim_components(x, y, max_val, filter_size, filter_sigma, k1, k2)
+        ssim_per_channel, contrast_structure = _ssim_components(x, y, **options)
         is_last = scale == len(power_factors) - 1
         factors.append(ops.relu(ssim_per_channel if is_last else contrast_structure) ** power_factors[scale])
     return ops.mean(math.prod(factors), axis=-1)
@@ -445,7 +439,7 @@ class PSNRMetric(keras.metrics.MeanMetricWrapper):
     """
 
     def __init__(self, max_val: float = 1.0, name: str = "psnr", dtype=None):
-        _check_positive(max_val, "max_val")
+        max_val = check_positive(max_val, "max_val", "1.0 for images in [0, 1], 255.0 for 8-bit images")
         super().__init__(fn=psnr, name=name, dtype=dtype, max_val=max_val)
         self.max_val = max_val
         self._direction = "up"
@@ -478,8 +472,7 @@ class SSIMMetric(keras.metrics.MeanMetricWrapper):
         name: str = "ssim",
         dtype=None,
     ):
-        _check_ssim_arguments(max_val, filter_size, filter_sigma, k1, k2)
-        options = {"max_val": max_val, "filter_size": filter_size, "filter_sigma": filter_sigma, "k1": k1, "k2": k2}
+        options = check_ssim_options(max_val, filter_size, filter_sigma, k1, k2)
         super().__init__(fn=ssim, name=name, dtype=dtype, **options)
         self.options = options
         self._direction = "up"

@@ -133,3 +133,58 @@ def test_average_precision_accepts_padded_cxrset_arrays():
     assert result == pytest.approx(1.0)
     with pytest.raises(ValueError, match="iou_threshold"):
         boxes.average_precision(pred_boxes, [[0.8, 0]], [[3, -1]], true_boxes, true_classes, iou_threshold=0)
+
+
+# ------------------------------------------------------------------------------------------ bad input (issue 16)
+
+TWO_BOXES = np.array([[0, 0, 10, 10], [1, 1, 11, 11]], "float32")
+
+
+def test_nan_scores_are_refused_by_nms_and_average_precision():
+    # NMS used to drop the NaN box silently, and AP came out as 1.0 with a NaN-scored miss.
+    with pytest.raises(ValueError, match=r"scores holds NaN at positions \[1\].*NaN score cannot be ranked"):
+        boxes.non_max_suppression(TWO_BOXES, np.array([0.9, np.nan]))
+    with pytest.raises(ValueError, match="predicted scores holds NaN"):
+        boxes.average_precision([TWO_BOXES], [np.array([0.9, np.nan])], [np.array([0, 0])], [TWO_BOXES[:1]], [[0]])
+    grid = np.zeros((2, 2, 5), "float32")
+    grid[0, 0, 0] = np.nan
+    with pytest.raises(ValueError, match="y's Pc holds NaN"):
+        boxes.decode_grid_prediction(grid, 64)
+    with pytest.raises(ValueError, match="y's Pc holds NaN"):
+        boxes.decode_prediction(np.array([np.nan, 0.5, 0.5, 0.2, 0.2]), 64)
+
+
+def test_inverted_and_nan_boxes_are_refused():
+    inverted = np.array([[10, 0, 0, 10]], "float32")  # x_max < x_min, e.g. yxyx read as xyxy
+    with pytest.raises(ValueError, match=r"boxes_b must be xyxy boxes with x_max >= x_min.*\[\[10\.0, 0\.0, 0\.0, 10"):
+        boxes.pairwise_iou(TWO_BOXES, inverted)
+    with pytest.raises(ValueError, match="boxes must be xyxy boxes with x_max >= x_min"):
+        boxes.non_max_suppression(np.concatenate([TWO_BOXES, inverted]), np.array([0.9, 0.8, 0.7]))
+    with pytest.raises(ValueError, match="predicted boxes must be xyxy"):
+        boxes.average_precision([inverted], [[0.9]], [[0]], [TWO_BOXES[:1]], [[0]])
+    with pytest.raises(ValueError, match="boxes_a holds NaN coordinates"):
+        boxes.pairwise_iou(np.array([[0, 0, np.nan, 10]]), TWO_BOXES)
+    with pytest.raises(ValueError, match="boxes_a must be xyxy"):
+        boxes.pairwise_iou(keras.ops.convert_to_tensor(inverted), keras.ops.convert_to_tensor(TWO_BOXES))
+    # Zero-area boxes and CXRSet padding rows are allowed, and so are inverted boxes that NMS drops by score.
+    assert boxes.pairwise_iou(np.array([[5, 5, 5, 5], [-1, -1, -1, -1]]), TWO_BOXES).tolist() == [[0, 0], [0, 0]]
+    kept = boxes.non_max_suppression(np.concatenate([TWO_BOXES, inverted]), np.array([0.9, 0.8, 0.1]), 0.5, 0.5)
+    assert kept.tolist() == [0]
+
+
+def test_a_single_box_gets_a_clear_error():
+    with pytest.raises(ValueError, match=r"boxes_a must be `\(num_boxes, 4\)`.*got shape \(4,\); .*box\[None\]"):
+        boxes.pairwise_iou(np.array([0, 0, 10, 10]), TWO_BOXES)
+    assert boxes.pairwise_iou(np.array([[0, 0, 10, 10]]), TWO_BOXES)[0, 0] == pytest.approx(1.0)
+
+
+def test_numpy_scalars_are_accepted_and_bad_options_named():
+    kept = boxes.non_max_suppression(TWO_BOXES, np.array([0.9, 0.8]), np.float32(0.5), np.float64(0.0), np.int64(5))
+    assert kept.tolist() == [0]  # IoU 81/119 = 0.68 > 0.5
+    assert boxes.encode_grid_target(TWO_BOXES[:1], [0], np.int64(64), np.int64(2), np.int64(1)).shape == (2, 2, 6)
+    with pytest.raises(TypeError, match="max_outputs must be a non-negative integer, got float 2.5"):
+        boxes.non_max_suppression(TWO_BOXES, np.array([0.9, 0.8]), max_outputs=2.5)
+    with pytest.raises(ValueError, match=r"iou_threshold must be a number in \[0, 1\], got nan"):
+        boxes.non_max_suppression(TWO_BOXES, np.array([0.9, 0.8]), iou_threshold=float("nan"))
+    with pytest.raises(TypeError, match="grid_size must be a positive integer, got float 2.0"):
+        boxes.encode_grid_target(TWO_BOXES[:1], [0], 64, 2.0, 1)

@@ -2,6 +2,7 @@
 
 import importlib
 
+import numpy as np
 import pytest
 
 from lecture_lib.datasets import catalog
@@ -15,7 +16,7 @@ def test_every_source_points_at_a_module_path_in_the_package():
 
 
 def test_unknown_name_suggests_the_closest():
-    with pytest.raises(ValueError, match="unknown dataset 'chexpret'.*Did you mean 'chexpert'"):
+    with pytest.raises(ValueError, match="unknown dataset 'chexpret'.*did you mean 'chexpert'"):
         catalog.load("chexpret")
 
 
@@ -70,3 +71,29 @@ def test_importing_the_datasets_package_does_not_load_keras():
     code = "import sys, lecture_lib.datasets, lecture_lib.datasets.nih; print('keras' in sys.modules)"
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert result.stdout.strip() == "False"
+
+
+# ------------------------------------------------------------------------------------------ bad input (issue 16)
+
+
+@pytest.mark.parametrize(
+    ("name", "kwargs", "error", "match"),
+    [
+        (None, {}, TypeError, "name must be a string, one of 'phantom', 'nih'.*got NoneType None"),
+        ("nih", {"num_images": 2.5}, TypeError, "num_images must be None or a positive integer, got float 2.5"),
+        ("nih", {"num_images": 0}, ValueError, "num_images must be None or a positive integer, got 0"),
+        ("nih", {"image_size": -8}, ValueError, "image_size must be a positive integer, got -8"),
+        ("phantom", {"num_images": 4, "seed": -1}, ValueError, "seed must be a non-negative integer, got -1"),
+    ],
+)
+def test_bad_arguments_are_named(name, kwargs, error, match):
+    with pytest.raises(error, match=match):
+        catalog.load(name, **kwargs)
+
+
+def test_a_single_view_string_is_one_view(monkeypatch):
+    calls = []
+    monkeypatch.setattr(catalog, "_resolve", lambda name: ("nih", lambda **kw: calls.append(kw)))
+    catalog.load("nih", views="PA")  # was read as the views ['A', 'P']
+    catalog.load("nih", views=("PA", "AP"), num_images=np.int64(3))
+    assert calls[0]["views"] == ["PA"] and calls[1]["views"] == ("PA", "AP") and calls[1]["max_images"] == 3

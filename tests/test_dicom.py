@@ -331,3 +331,87 @@ def test_bad_window_argument(tmp_path):
         dicom.read_dicom(path, window="wide")
     with pytest.raises(ValueError, match=r"\(center, width\)"):
         dicom.read_dicom(path, window=(1, 2, 3))
+
+
+# ------------------------------------------------------------------------------------------ bad input (issue 16)
+
+
+@pytest.mark.parametrize("window", [(float("nan"), 100), (100, float("inf")), ("a", 3)])
+def test_a_nan_window_is_refused_instead_of_giving_a_nan_image(tmp_path, window):
+    path = dicom.write_dicom(tmp_path / "w.dcm", _ramp(4, 4), patient_id="P")
+    with pytest.raises(ValueError, match=r"\(center, width\) pair of finite numbers"):
+        dicom.read_dicom(path, window=window)
+    with pytest.raises(ValueError, match="finite numbers"):
+        dicom.window_to_unit(np.zeros(3), float("nan"), 100.0)
+    with pytest.raises(ValueError, match="finite numbers"):
+        dicom.write_dicom(tmp_path / "x.dcm", _ramp(4, 4), patient_id="P", window=window)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "error", "match"),
+    [
+        ({"patient_id": None}, TypeError, "patient_id must be a string, got NoneType None"),
+        ({"patient_id": " "}, ValueError, "patient_id must not be empty"),
+        ({"study_id": None}, TypeError, "study_id must be a string"),
+        ({"patient_sex": "male"}, ValueError, r"patient_sex must be one of 'M', 'F', 'O', got 'male'"),
+        ({"patient_sex": "None"}, ValueError, "got 'None'"),
+        ({"patient_age": "sixty"}, ValueError, r"patient_age must be whole years.*got 'sixty'"),
+        ({"patient_age": 62.5}, TypeError, "got float 62.5"),
+        ({"patient_age": 1000}, ValueError, "got 1000"),
+        ({"pixel_spacing_mm": (float("nan"), 0.1)}, ValueError, "two positive finite numbers"),
+        ({"pixel_spacing_mm": "0.1"}, ValueError, "two positive finite numbers"),
+        ({"rescale_slope": float("nan")}, ValueError, "rescale_slope must be a finite number, got nan"),
+        ({"rescale_slope": 0}, ValueError, "rescale_slope must not be 0"),
+        ({"jpeg_quality": "high"}, TypeError, "jpeg_quality must be an integer in"),
+        ({"series_number": 0}, ValueError, "series_number must be a positive integer"),
+        ({"study_date": "2024-13-01"}, ValueError, "'YYYYMMDD'"),
+    ],
+)
+def test_write_refuses_header_values_it_would_write_as_junk(tmp_path, kwargs, error, match):
+    arguments = {"image": np.zeros((8, 8)), "patient_id": "P", **kwargs}
+    with pytest.raises(error, match=match):
+        dicom.write_dicom(tmp_path / "bad.dcm", **arguments)
+    assert not (tmp_path / "bad.dcm").exists()
+
+
+def test_write_accepts_the_usual_spellings(tmp_path):
+    path = dicom.write_dicom(
+        tmp_path / "ok.dcm", _ramp(4, 4), patient_id="P", study_id=2, patient_sex="f", patient_age="62",
+        series_number=np.int64(3), pixel_spacing_mm=np.array([0.2, 0.2], np.float32),
+        study_date="20240131", jpeg_quality=np.int64(90),
+    )  # fmt: skip
+    ds = pydicom.dcmread(path)
+    assert (ds.PatientSex, ds.PatientAge, ds.StudyID, ds.SeriesNumber, ds.StudyDate) == (
+        "F",
+        "062Y",
+        "2",
+        3,
+        "20240131",
+    )
+    _, meta = dicom.read_dicom(path)
+    assert meta.sex == "F" and meta.age_years == 62.0
+
+
+def test_a_truncated_file_is_called_truncated(tmp_path):
+    path = dicom.write_dicom(tmp_path / "whole.dcm", _ramp(32, 32), patient_id="P", bits_stored=12)
+    data = path.read_bytes()
+    header_only = tmp_path / "header_only.dcm"
+    header_only.write_bytes(data[:400])  # cut inside the header: pydicom stops before the pixel data
+    with pytest.raises(ValueError, match=r"header_only\.dcm is a DICOM image \(Computed Radiography.*truncated"):
+        dicom.read_dicom(header_only)
+    short_pixels = tmp_path / "short_pixels.dcm"
+    short_pixels.write_bytes(data[:-100])  # cut inside the pixel data
+    with pytest.raises(ValueError, match=r"short_pixels\.dcm: the pixel data cannot be decoded.*truncated"):
+        dicom.read_dicom(short_pixels)
+
+
+def test_missing_bits_stored_defaults_to_bits_allocated(tmp_path):
+    stored = np.array([[0, 65535], [1000, 30000]])
+    ds = _hand_dataset(stored, bits_stored=16)
+    del ds.BitsStored
+    image, meta = dicom.read_dicom(_save(ds, tmp_path / "no_bits_stored.dcm"))
+    assert meta.bits_stored == 16
+    np.testing.assert_allclose(image[..., 0], stored / 65535.0, atol=1e-6)
+    del ds.BitsAllocated
+    with pytest.raises(ValueError, match=r"no_bits\.dcm lacks BitsAllocated \(Image Pixel module"):
+        dicom.read_dicom(_save(ds, tmp_path / "no_bits.dcm"))

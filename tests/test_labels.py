@@ -122,3 +122,70 @@ def test_decode_rejects_wrong_shapes():
         labels.decode(np.zeros(14))
     with pytest.raises(ValueError, match=r"got shape \(2, 3, 15\)"):
         labels.decode(np.zeros((2, 3, 15)))
+
+
+# ------------------------------------------------------------------------------------------ bad input (issue 16)
+
+
+def test_a_15_long_zero_one_vector_is_a_multi_hot_vector_not_codes():
+    vector = np.zeros(15, dtype=np.int64)
+    vector[[1, 4]] = 1  # read as the codes {0, 1} before: Atelectasis and Cardiomegaly
+    np.testing.assert_array_equal(labels.multi_hot(vector), labels.multi_hot("Cardiomegaly|Effusion"))
+    np.testing.assert_array_equal(labels.multi_hot(vector.astype(bool)), labels.multi_hot([1, 4]))
+    row = np.full(15, np.nan, np.float32)
+    row[[9, 10]] = [1.0, 0.0]  # a CXRSet row: Mass, No Finding known, the rest unknown
+    np.testing.assert_array_equal(labels.multi_hot(row), row)
+    np.testing.assert_array_equal(labels.multi_hot_batch(np.stack([vector, vector]))[1], labels.multi_hot([1, 4]))
+    with pytest.raises(ValueError, match="'No Finding' cannot be combined"):
+        labels.multi_hot(np.eye(15)[10] + np.eye(15)[4])
+    with pytest.raises(ValueError, match=r"one image, got an array of shape \(2, 15\); use multi_hot_batch"):
+        labels.multi_hot(np.stack([vector, vector]))
+
+
+def test_a_zero_one_vector_of_another_length_is_refused():
+    chestmnist_row = np.zeros(14, dtype=np.uint8)
+    chestmnist_row[2] = 1
+    with pytest.raises(ValueError, match="0/1 label vector of length 14.*15 entries.*chestmnist_labels"):
+        labels.multi_hot(chestmnist_row)
+    # Two distinct codes are still codes.
+    assert labels.decode(labels.multi_hot([0, 1])) == ["Atelectasis", "Cardiomegaly"]
+
+
+@pytest.mark.parametrize("value", [None, float("nan"), 3.0, np.float64(2.0)])
+def test_multi_hot_and_one_hot_refuse_non_codes_clearly(value):
+    with pytest.raises(TypeError, match=r"names_or_codes must be an NIH label string.*got (NoneType|float)"):
+        labels.multi_hot(value)
+    with pytest.raises(TypeError, match=r"codes must be an integer code, a title, or a sequence of them, got"):
+        labels.one_hot(value)
+
+
+def test_numpy_integers_are_codes():
+    np.testing.assert_array_equal(labels.one_hot(np.int64(4)), np.eye(15, dtype=np.float32)[4])
+    assert labels.name_of(np.int32(9)) == "Mass"
+
+
+def test_codes_of_a_single_string():
+    assert labels.codes_of("Mass") == [9]  # was "unknown pathology 'M'": the string iterated as characters
+    assert labels.codes_of("Cardiomegaly|Effusion") == [1, 4]
+    assert labels.codes_of(("Mass", "Nodule")) == [9, 11]
+    with pytest.raises(TypeError, match="names must be a title, an NIH label string or a sequence of titles"):
+        labels.codes_of(None)
+    with pytest.raises(TypeError, match="name must be a string"):
+        labels.codes_of([9])
+
+
+def test_to_label_string_does_not_call_unknown_labels_no_finding():
+    with pytest.raises(ValueError, match=r"14 are unknown \(NaN\).*'No Finding' would claim they are absent"):
+        labels.to_label_string(np.full(15, np.nan))
+    partial = np.zeros(15)
+    partial[3] = np.nan
+    with pytest.raises(ValueError, match=r"1 are unknown \(NaN\): Edema"):
+        labels.to_label_string(partial)
+    # A present finding, or a known No Finding, needs no decision about the unknown ones.
+    partial[13] = 1.0
+    assert labels.to_label_string(partial) == "Pneumonia"
+    no_finding = np.full(15, np.nan)
+    no_finding[10] = 1.0
+    assert labels.to_label_string(no_finding) == "No Finding"
+    with pytest.raises(ValueError, match=r"vector must have shape \(15,\).*got shape \(2, 15\)"):
+        labels.to_label_string(np.zeros((2, 15)))

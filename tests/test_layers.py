@@ -37,9 +37,12 @@ def test_spatial_softmax_hand_computed_and_temperature():
     np.testing.assert_allclose(sharp, [[0.75, 1 / 12], [1 / 12, 1 / 12]], rtol=1e-6)
 
 
-@pytest.mark.parametrize("temperature", [0, -1.0, "1", True])
-def test_spatial_softmax_rejects_bad_temperature(temperature):
-    with pytest.raises(ValueError, match="temperature"):
+@pytest.mark.parametrize(
+    ("temperature", "error"), [(0, ValueError), (-1.0, ValueError), (float("nan"), ValueError), ("1", TypeError),
+                               (True, TypeError)]
+)  # fmt: skip
+def test_spatial_softmax_rejects_bad_temperature(temperature, error):
+    with pytest.raises(error, match="temperature must be a positive number"):
         SpatialSoftmax2D(temperature=temperature)
 
 
@@ -111,6 +114,34 @@ def test_soft_argmax_rejects_bad_arguments():
         SoftArgmax2D(apply_softmax=True, temperature=0.0)
 
 
+def _signed_heatmap():
+    """+1 at (row 1, column 4) and -1 at (row 2, column 0): the sum is 0, and dividing by it gave -1.6e8."""
+    heatmap = np.zeros((1, 4, 6, 1), "float32")
+    heatmap[0, 1, 4, 0], heatmap[0, 2, 0, 0] = 1.0, -1.0
+    return heatmap
+
+
+def test_soft_argmax_refuses_signed_heatmaps_in_an_eager_call():
+    with pytest.raises(ValueError, match=r"negative values \(minimum -1\).*apply_softmax=True"):
+        SoftArgmax2D()(_signed_heatmap())
+    # As logits they are fine.
+    assert np.all(np.isfinite(keras.ops.convert_to_numpy(SoftArgmax2D(apply_softmax=True)(_signed_heatmap()))))
+
+
+def test_soft_argmax_in_a_traced_model_counts_negative_values_as_zero():
+    inputs = keras.Input((4, 6, 1))
+    model = keras.Model(inputs, SoftArgmax2D()(inputs))
+    coords = model.predict(_signed_heatmap(), verbose=0)
+    np.testing.assert_allclose(coords, [[[4.0, 1.0]]], atol=1e-5)  # only the +1 at column 4, row 1 counts
+
+
+def test_numpy_scalar_arguments_are_accepted():
+    layer = SoftArgmax2D(stride=np.int64(2), temperature=np.float32(0.5), epsilon=np.float64(1e-7))
+    assert layer.get_config()["stride"] == 2 and type(layer.get_config()["temperature"]) is float
+    assert ResidualBlock(np.int64(8), strides=np.int64(2)).strides == 2
+    assert SpatialSoftmax2D(temperature=np.float32(0.5)).temperature == 0.5
+
+
 # --- ResidualBlock ----------------------------------------------------------------------------------------------
 
 
@@ -161,7 +192,7 @@ def test_residual_block_validation():
         ResidualBlock(8, use_projection=False)(np.zeros((1, 4, 4, 4), "float32"))
     with pytest.raises(ValueError, match="filters"):
         ResidualBlock(0)
-    with pytest.raises(ValueError, match="strides"):
+    with pytest.raises(TypeError, match="strides must be a positive integer, got float 1.5"):
         ResidualBlock(8, strides=1.5)
     forced = ResidualBlock(4, use_projection=True)
     forced(np.zeros((1, 4, 4, 4), "float32"))

@@ -75,3 +75,40 @@ def test_missing_medmnist_file_suggests_download(tmp_path):
         medmnist.load_chestmnist(tmp_path, image_size=50)
     with pytest.raises(ValueError, match="split must be one of"):
         medmnist.load_chestmnist(tmp_path, split="validation")
+
+
+# ------------------------------------------------------------------------------------------ bad input (issue 16)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "error", "match"),
+    [
+        ({"max_images": -1}, ValueError, "max_images must be None or a positive integer, got -1"),  # dropped one image
+        ({"max_images": 0}, ValueError, "got 0"),
+        ({"max_images": 2.5}, TypeError, "max_images must be None or a positive integer, got float 2.5"),
+        ({"image_size": 0}, ValueError, "image_size must be a positive integer, got 0"),  # was "missing chestmnist.npz"
+        ({"image_size": "28"}, TypeError, "got str '28'"),
+        ({"split": "validation"}, ValueError, r"split must be one of 'train', 'val', 'test', got 'validation'"),
+    ],
+)
+def test_bad_arguments_are_named(tmp_path, kwargs, error, match):
+    (tmp_path / "chestmnist.npz").write_bytes(npz_bytes()[0])
+    with pytest.raises(error, match=match):
+        medmnist.load_chestmnist(tmp_path, **{"image_size": 28, **kwargs})
+
+
+def test_numpy_integers_are_accepted(tmp_path):
+    (tmp_path / "chestmnist.npz").write_bytes(npz_bytes()[0])
+    data = medmnist.load_chestmnist(tmp_path, image_size=np.int64(28), max_images=np.int64(3))
+    assert data.images.shape == (3, 28, 28, 1)
+
+
+def test_a_damaged_npz_is_named_with_the_fix(tmp_path):
+    (tmp_path / "chestmnist.npz").write_bytes(b"PK\x03\x04 not really a zip")
+    with pytest.raises(ValueError, match=r"chestmnist\.npz is not a readable npz archive.*download=True"):
+        medmnist.load_chestmnist(tmp_path, image_size=28)
+    buffer = io.BytesIO()
+    np.savez(buffer, images=np.zeros((1, 28, 28), np.uint8))
+    (tmp_path / "chestmnist.npz").write_bytes(buffer.getvalue())
+    with pytest.raises(ValueError, match=r"not a MedMNIST file: it lacks \['train_images', 'train_labels'\]"):
+        medmnist.load_chestmnist(tmp_path, image_size=28)

@@ -396,3 +396,92 @@ def test_fit_with_a_smaller_last_batch(loss):
     y = (rng.uniform(size=(10, 8, 8, 2)) > 0.5).astype("float32")
     history = model.fit(x, y, batch_size=4, epochs=1, verbose=0)
     assert np.isfinite(history.history["loss"][0])
+
+
+# ------------------------------------------------------------------------------------------ bad input (issue 16)
+
+MASKS_255 = np.zeros((1, 4, 4, 1), "float32")
+MASKS_255[0, :2] = 255.0  # an 8-bit PNG mask read as is; the soft Dice of it came out as -0.003
+LOGITS = np.linspace(-6.0, 6.0, 16, dtype="float32").reshape(1, 4, 4, 1)  # gave Dice losses outside [0, 1]
+
+
+def test_dice_losses_refuse_masks_outside_zero_one():
+    probabilities = np.full((1, 4, 4, 1), 0.5, "float32")
+    for loss in (losses.dice_loss, losses.crossentropy_dice_loss, losses.DiceLoss()):
+        with pytest.raises(ValueError, match=r"y_true must hold values in \[0, 1\], got values from 0 to 255.*255"):
+            loss(MASKS_255, probabilities)
+
+
+@pytest.mark.parametrize(
+    "loss",
+    [losses.dice_loss, losses.crossentropy_dice_loss, losses.binary_crossentropy_masked],
+    ids=["dice", "ce+dice", "masked-bce"],
+)
+def test_logits_without_from_logits_are_refused_and_accepted_with_it(loss):
+    masks = (LOGITS > 0).astype("float32")
+    with pytest.raises(
+        ValueError, match=r"y_pred must hold values in \[0, 1\], got values from -6 to 6.*from_logits=True"
+    ):
+        loss(masks, LOGITS)
+    values = numpy_of(loss(masks, LOGITS, from_logits=True))
+    assert np.all(np.isfinite(values)) and np.all(values >= 0)
+
+
+def test_loss_classes_refuse_logits_too():
+    masks = (LOGITS > 0).astype("float32")
+    with pytest.raises(ValueError, match="from_logits=True"):
+        losses.DiceLoss()(masks, LOGITS)
+    assert 0.0 <= float(losses.DiceLoss(from_logits=True)(masks, LOGITS)) <= 1.0
+
+
+def test_masked_bce_refuses_chexpert_uncertain_labels():
+    with pytest.raises(ValueError, match=r"y_true must hold values in \[0, 1\], got values from -1 to 1.*-1 to NaN"):
+        losses.binary_crossentropy_masked(np.array([[1.0, -1.0, np.nan]]), np.full((1, 3), 0.5))
+    # NaN marks an unknown label and passes.
+    assert np.isfinite(numpy_of(losses.binary_crossentropy_masked(np.array([[1.0, np.nan]]), np.full((1, 2), 0.5))))
+
+
+def test_detection_losses_refuse_logits_without_from_logits():
+    logits = DETECTION_PRED.copy()
+    logits[:, 0] = [2.0, -1.5]  # a Pc logit
+    with pytest.raises(ValueError, match="y_pred's Pc must hold values in.*from_logits=True"):
+        losses.detection_loss(DETECTION_TRUE, logits)
+    class_logits = DETECTION_PRED.copy()
+    class_logits[:, 5:] = [[3.0, -2.0], [0.5, 0.5]]
+    with pytest.raises(ValueError, match="y_pred's class part must hold values in"):
+        losses.DetectionLoss()(DETECTION_TRUE, class_logits)
+    assert np.all(np.isfinite(numpy_of(losses.detection_loss(DETECTION_TRUE, logits, from_logits=True))))
+    # Box outputs are regressions, not probabilities: values outside [0, 1] are the model's business.
+    boxes_out = DETECTION_PRED.copy()
+    boxes_out[:, 1:5] = 1.5
+    assert np.all(np.isfinite(numpy_of(losses.detection_loss(DETECTION_TRUE, boxes_out))))
+
+
+def test_ssim_losses_refuse_8bit_images_with_max_val_one():
+    images = np.full((1, 16, 16, 1), 100.0, "float32")
+    with pytest.raises(ValueError, match="span 100 to 110.*wider than max_val=1; .*max_val=255"):
+        losses.ssim_loss(images, images + 10.0, filter_size=7)
+    assert float(numpy_of(losses.ssim_loss(images, images + 10.0, max_val=255.0, filter_size=7))[0]) > 0.0
+
+
+def test_numpy_scalars_are_accepted_and_stored_as_python_numbers():
+    loss = losses.DiceLoss(smooth=np.float32(1.0))
+    assert loss.get_config()["smooth"] == 1.0 and type(loss.get_config()["smooth"]) is float
+    assert losses.WingLoss(width=np.float32(5.0), curvature=np.int64(1)).get_config()["curvature"] == 1.0
+    assert losses.SSIMLoss(max_val=np.float32(255.0), filter_size=np.int64(7)).get_config()["filter_size"] == 7
+    pos, _ = losses.class_weights_from_labels(np.array([[1.0], [0.0], [0.0]]), max_weight=np.float32(1.5))
+    assert pos[0] == pytest.approx(1.5)
+    with pytest.raises(TypeError, match="smooth must be a non-negative number, got str '1'"):
+        losses.DiceLoss(smooth="1")
+
+
+@pytest.mark.parametrize("run_eagerly", [False, True], ids=["traced", "eager"])
+@pytest.mark.parametrize("name", ["bce", "dice", "combined", "detection", "grid", "ssim"])
+def test_models_compiled_with_the_losses_still_train(name, run_eagerly):
+    # Traced, the value checks see symbolic tensors and step aside; eager, they see valid values and pass.
+    model = _tiny_model(name)
+    model.compile(optimizer="sgd", loss=LOSS_CLASSES[name](), run_eagerly=run_eagerly)
+    x = RNG.random((2, *model.input_shape[1:])).astype("float32")
+    y_true, _ = _random_inputs(name)
+    history = model.fit(x, y_true[:2].astype("float32"), epochs=1, batch_size=2, verbose=0)
+    assert np.isfinite(history.history["loss"][0])

@@ -221,3 +221,57 @@ def test_roc_auc_per_class_masks_nan_and_skips_single_label_classes():
         assert metrics.macro_auc(y_true, y_score) == pytest.approx((aucs[0] + aucs[2]) / 2)
     with pytest.raises(ValueError, match="num_classes"):
         metrics.roc_auc_per_class(y_true[:, 0], y_score[:, 0])
+
+
+# ------------------------------------------------------------------------------------------ bad input (issue 16)
+
+
+def test_soft_dice_refuses_8bit_masks_that_gave_a_score_above_one():
+    mask = np.zeros((1, 4, 4, 1), "float32")
+    mask[0, :2] = 255.0
+    with pytest.raises(ValueError, match=r"y_true must hold values in \[0, 1\], got values from 0 to 255.*255"):
+        metrics.dice_coefficient(mask, mask / 255.0, threshold=None)
+    with pytest.raises(ValueError, match="y_true must hold values in"):
+        metrics.iou_score(mask, mask / 255.0)
+
+
+def test_dice_refuses_logits():
+    logits = np.linspace(-3.0, 3.0, 16, dtype="float32").reshape(1, 4, 4, 1)
+    with pytest.raises(ValueError, match=r"y_pred must hold values in \[0, 1\].*logits.*sigmoid"):
+        metrics.dice_coefficient((logits > 0).astype("float32"), logits)
+
+
+def test_ssim_and_psnr_refuse_8bit_images_with_max_val_one():
+    # Two flat images 10 grey levels apart scored SSIM 0.997 with max_val=1.
+    x = np.full((1, 16, 16, 1), 100.0, "float32")
+    for fn in (metrics.ssim, metrics.psnr):
+        with pytest.raises(ValueError, match="the images span 100 to 110, a range of 10, wider than max_val=1"):
+            fn(x, x + 10.0)
+    # Flat images: only the luminance term (2·100·110 + C1) / (100² + 110² + C1) with C1 = (0.01·255)² is left
+    # (up to float32 cancellation in the variances E[x²] - μ², about 1e-4 here).
+    c1 = (0.01 * 255.0) ** 2
+    expected = (2 * 100 * 110 + c1) / (100**2 + 110**2 + c1)
+    assert float(metrics.ssim(x, x + 10.0, max_val=255.0)[0]) == pytest.approx(expected, rel=3e-4)
+    with pytest.raises(ValueError, match="wider than max_val=1"):
+        metrics.SSIMMetric()(x, x + 10.0)
+    # Images in [-1, 1] (a tanh generator) have a range of 2.
+    signed = np.linspace(-1.0, 1.0, 256, dtype="float32").reshape(1, 16, 16, 1)
+    assert float(metrics.ssim(signed, signed, max_val=2.0)[0]) == pytest.approx(1.0)
+
+
+def test_numpy_scalar_options_are_accepted():
+    a, b = noisy_pair((1, 16, 16, 1))
+    assert float(metrics.psnr(a, b, max_val=np.float32(1.0))[0]) == pytest.approx(float(metrics.psnr(a, b)[0]))
+    assert metrics.SSIMMetric(filter_size=np.int64(7)).get_config()["filter_size"] == 7
+    assert metrics.DiceCoefficient(threshold=np.float32(0.5)).get_config()["threshold"] == 0.5
+    with pytest.raises(TypeError, match="max_val must be a positive number, got str '1'"):
+        metrics.psnr(a, b, max_val="1")
+
+
+def test_dice_metric_still_works_inside_fit():
+    inputs = keras.Input((8, 8, 1))
+    model = keras.Model(inputs, keras.layers.Conv2D(1, 1, activation="sigmoid")(inputs))
+    model.compile("sgd", loss="binary_crossentropy", metrics=[metrics.DiceCoefficient(), metrics.IoUScore()])
+    x = RNG.random((4, 8, 8, 1)).astype("float32")
+    history = model.fit(x, (x > 0.5).astype("float32"), batch_size=2, epochs=1, verbose=0)
+    assert 0.0 <= history.history["dice_coefficient"][0] <= 1.0

@@ -7,9 +7,10 @@ registered ones).
 
 from __future__ import annotations
 
-import difflib
 import importlib
 import inspect
+
+from lecture_lib.checks import check_choice, check_count
 
 SOURCES: dict[str, str] = {
     "phantom": "lecture_lib.datasets.phantom:generate",
@@ -28,12 +29,12 @@ SOURCES: dict[str, str] = {
 """Source name -> `module:function` returning a `CXRSet`."""
 
 
+def _key(name: str) -> str:
+    return name.strip().lower().replace("-", "").replace("_", "")
+
+
 def _resolve(name: str):
-    key = name.strip().lower().replace("-", "").replace("_", "")
-    if key not in SOURCES:
-        close = difflib.get_close_matches(key, list(SOURCES), n=1)
-        hint = f" Did you mean {close[0]!r}?" if close else ""
-        raise ValueError(f"unknown dataset {name!r}; choose one of {', '.join(SOURCES)}.{hint}")
+    key = check_choice(name, "name", SOURCES, normalize=_key, what="dataset")
     module_name, function_name = SOURCES[key].split(":")
     return key, getattr(importlib.import_module(module_name), function_name)
 
@@ -50,14 +51,23 @@ def load(name: str, *, image_size: int = 128, num_images: int | None = None, see
         seed: the phantom's seed, and the split seed of the real loaders that take one (`"montgomery"`,
             `"shenzhen"`); the other real loaders ignore it.
         **options: passed on to the source's function, e.g. `prevalence=` for the phantom or `download=True`.
+            A single view such as `views="PA"` is read as `views=["PA"]`.
 
     Returns:
         A `CXRSet` with `images` `(num_images, image_size, image_size, 1)` and whatever ground truth the source has.
 
     Raises:
-        ValueError: for an unknown name (with the closest valid one), or the phantom without `num_images`.
+        TypeError: if `name` is not a string, or `image_size`, `num_images` or `seed` is not an integer.
+        ValueError: for an unknown name (with the closest valid one), a non-positive `image_size` or `num_images`,
+            a negative `seed`, or the phantom without `num_images`.
     """
     key, function = _resolve(name)
+    image_size = check_count(image_size, "image_size", fix="the side of the square images in pixels, e.g. 128")
+    num_images = check_count(num_images, "num_images", allow_none=True, fix="None reads every image of a real set")
+    seed = check_count(seed, "seed", minimum=0)
+    if isinstance(options.get("views"), str):
+        # A string is a sequence of characters: "PA" would otherwise ask for the views "P" and "A".
+        options["views"] = [options["views"]]
     if key == "phantom":
         if num_images is None:
             raise ValueError("the phantom renders as many images as you ask for: pass num_images, e.g. 600")

@@ -31,7 +31,9 @@ import dataclasses
 import datetime
 import hashlib
 import io
+import math
 import os
+import re
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -41,6 +43,8 @@ from pydicom import uid as dicom_uid
 from pydicom.dataset import Dataset, FileMetaDataset
 from pydicom.errors import InvalidDicomError
 from pydicom.pixels import apply_modality_lut, apply_voi_lut, get_decoder
+
+from lecture_lib.checks import check_choice, check_count, check_number, is_integer
 
 CR_IMAGE_STORAGE = dicom_uid.ComputedRadiographyImageStorage
 """SOP Class UID of Computed Radiography Image Storage, `1.2.840.10008.5.1.4.1.1.1`."""
@@ -54,6 +58,9 @@ COMPRESSIONS = {
     "jpeg_baseline": dicom_uid.JPEGBaseline8Bit,
 }
 """The pixel-data encodings `write_dicom` can produce, by name, with their transfer syntax UIDs."""
+
+PATIENT_SEXES = ("M", "F", "O")
+"""The values of Patient's Sex `(0010,0040)`: male, female, other."""
 
 WINDOW_FUNCTIONS = ("LINEAR", "LINEAR_EXACT", "SIGMOID")
 """The VOI LUT functions of DICOM PS3.3 C.11.2.1.2."""
@@ -164,12 +171,50 @@ def _check_image(image) -> np.ndarray:
     return array.astype(np.float64)
 
 
+_AGE_STRING = re.compile(r"\d{3}[DWMY]")
+
+
 def _format_age(age) -> str:
+    """Return a DICOM age string (`"062Y"`) from whole years, a digit string or an age string."""
+    expected = "patient_age must be whole years in [0, 999] (62 or '62') or a DICOM age string like '062Y' or '018M'"
     if isinstance(age, str):
-        return age
-    if isinstance(age, bool) or not isinstance(age, int | np.integer) or not 0 <= int(age) <= 999:
-        raise ValueError(f"patient_age must be whole years in [0, 999] or a DICOM age string like '062Y', got {age!r}")
+        text = age.strip().upper()
+        if _AGE_STRING.fullmatch(text):
+            return text
+        if not text.isdigit():
+            raise ValueError(f"{expected}, got {age!r}")
+        age = int(text)
+    if not is_integer(age):
+        raise TypeError(f"{expected}, got {type(age).__name__} {age!r}")
+    if not 0 <= int(age) <= 999:
+        raise ValueError(f"{expected}, got {age!r}")
     return f"{int(age):03d}Y"
+
+
+def _check_text(value, argument: str, *, allow_empty: bool = False) -> str:
+    """A header text: a string, or an integer written as one (a Study ID of 1); never `None` written as "None"."""
+    if is_integer(value):
+        value = str(int(value))
+    if not isinstance(value, str):
+        raise TypeError(f"{argument} must be a string, got {type(value).__name__} {value!r}")
+    if not value.strip() and not allow_empty:
+        raise ValueError(f"{argument} must not be empty, got {value!r}")
+    return value
+
+
+def _check_study_date(study_date) -> str:
+    if study_date is None:
+        return ""
+    if isinstance(study_date, datetime.date):
+        return study_date.strftime("%Y%m%d")
+    if isinstance(study_date, str):
+        try:
+            datetime.datetime.strptime(study_date, "%Y%m%d")
+        except ValueError:
+            pass
+        else:
+            return study_date
+    raise ValueError(f"study_date must be a datetime.date, a 'YYYYMMDD' string or None, got {study_date!r}")
 
 
 def _derived_uid(*parts) -> str:
@@ -240,27 +285,57 @@ def write_dicom(
 
     Raises:
         ValueError: for an image that is not one `(height, width[, 1])` array in `[0, 1]`, an unknown photometric
-            interpretation or compression, bits stored outside 8 to 16, JPEG with more than 8 bits, or a
-            non-positive pixel spacing.
-        TypeError: for an integer image (divide 8-bit pixels by 255 first).
+            interpretation, compression or sex, bits stored outside 8 to 16, JPEG with more than 8 bits, a pixel
+            spacing that is not two positive finite numbers, an age that is not whole years or a DICOM age string,
+            a non-finite rescale or window, or an empty `patient_id`.
+        TypeError: for an integer image (divide 8-bit pixels by 255 first), or a `patient_id`, `study_id` or
+            `view_position` that is not a string (`None` would be written as the text "None").
     """
     pixels = _check_image(image)
-    if photometric not in PHOTOMETRIC_INTERPRETATIONS:
-        raise ValueError(f"photometric must be one of {PHOTOMETRIC_INTERPRETATIONS}, got {photometric!r}")
-    if isinstance(bits_stored, bool) or not isinstance(bits_stored, int | np.integer) or not 8 <= bits_stored <= 16:
+    patient_id = _check_text(patient_id, "patient_id")
+    study_id = _check_text(study_id, "study_id")
+    view_position = _check_text(view_position, "view_position", allow_empty=True)
+    series_number = check_count(series_number, "series_number")
+    instance_number = check_count(instance_number, "instance_number")
+    photometric = check_choice(photometric, "photometric", PHOTOMETRIC_INTERPRETATIONS)
+    if not is_integer(bits_stored) or not 8 <= bits_stored <= 16:
         raise ValueError(f"bits_stored must be an integer from 8 to 16, got {bits_stored!r}")
-    if compression not in COMPRESSIONS:
-        raise ValueError(f"compression must be one of {list(COMPRESSIONS)}, got {compression!r}")
+    compression = check_choice(compression, "compression", COMPRESSIONS)
     if compression == "jpeg_baseline" and bits_stored != 8:
         raise ValueError(
             f"JPEG Baseline holds 8-bit samples only, got bits_stored={bits_stored}; "
             "pass bits_stored=8 or use compression='rle' (lossless, up to 16 bits)"
         )
-    spacing = tuple(float(value) for value in np.asarray(pixel_spacing_mm, dtype=np.float64).reshape(-1))
-    if len(spacing) != 2 or min(spacing) <= 0:
-        raise ValueError(f"pixel_spacing_mm must be two positive numbers (row, column) in mm, got {pixel_spacing_mm!r}")
-    if not 1 <= jpeg_quality <= 100:
-        raise ValueError(f"jpeg_quality must be from 1 to 100, got {jpeg_quality!r}")
+    try:
+        spacing = tuple(float(value) for value in np.asarray(pixel_spacing_mm, dtype=np.float64).reshape(-1))
+    except (TypeError, ValueError):
+        spacing = ()
+    if len(spacing) != 2 or not all(0 < value < math.inf for value in spacing):
+        raise ValueError(
+            f"pixel_spacing_mm must be two positive finite numbers (row, column) in mm, got {pixel_spacing_mm!r}"
+        )
+    jpeg_quality = check_number(jpeg_quality, "jpeg_quality", low=1, high=100, integer=True)
+    if patient_sex is not None and patient_sex != "":
+        patient_sex = check_choice(
+            patient_sex,
+            "patient_sex",
+            PATIENT_SEXES,
+            normalize=str.upper,
+            fix="'M' male, 'F' female, 'O' other; None leaves it empty",
+        )
+    if patient_age is not None:
+        patient_age = _format_age(patient_age)
+    study_date = _check_study_date(study_date)
+    if rescale_slope is not None:
+        rescale_slope = check_number(rescale_slope, "rescale_slope")
+        if rescale_slope == 0:
+            raise ValueError("rescale_slope must not be 0 (every pixel would get the same value); 1.0 keeps them")
+    if rescale_intercept is not None:
+        rescale_intercept = check_number(rescale_intercept, "rescale_intercept")
+    if window is not None:
+        window = _check_window(window)
+        if window[1] < 1:
+            raise ValueError(f"window width must be >= 1 (DICOM LINEAR window), got {window[1]!r}")
 
     max_value = 2 ** int(bits_stored) - 1
     stored = np.rint(pixels * max_value).astype(np.int64)
@@ -289,28 +364,26 @@ def write_dicom(
     ds.SpecificCharacterSet = "ISO_IR 100"
     ds.SOPClassUID = CR_IMAGE_STORAGE
     ds.SOPInstanceUID = instance_uid
-    if isinstance(study_date, datetime.date):
-        study_date = study_date.strftime("%Y%m%d")
-    ds.StudyDate = study_date or ""
+    ds.StudyDate = study_date
     ds.StudyTime = ""
     ds.AccessionNumber = ""
     ds.Modality = "CR"
     ds.ConversionType = "WSD"
     ds.ReferringPhysicianName = ""
     ds.SeriesDescription = f"view: {view_position}"
-    ds.PatientName = str(patient_id)
-    ds.PatientID = str(patient_id)
+    ds.PatientName = patient_id
+    ds.PatientID = patient_id
     ds.PatientBirthDate = ""
     ds.PatientSex = patient_sex or ""
     if patient_age is not None:
-        ds.PatientAge = _format_age(patient_age)
+        ds.PatientAge = patient_age
     ds.BodyPartExamined = "CHEST"
     ds.ViewPosition = view_position
     ds.StudyInstanceUID = study_uid
     ds.SeriesInstanceUID = series_uid
-    ds.StudyID = str(study_id)
-    ds.SeriesNumber = int(series_number)
-    ds.InstanceNumber = int(instance_number)
+    ds.StudyID = study_id
+    ds.SeriesNumber = series_number
+    ds.InstanceNumber = instance_number
     # Rows run toward the feet and columns toward the patient's left: the standard way to hang a PA or AP chest film.
     ds.PatientOrientation = ["L", "F"]
     ds.SamplesPerPixel = 1
@@ -326,11 +399,8 @@ def write_dicom(
         ds.RescaleIntercept = f"{0.0 if rescale_intercept is None else float(rescale_intercept):.10g}"
         ds.RescaleType = "US"
     if window is not None:
-        center, width = (float(value) for value in window)
-        if width < 1:
-            raise ValueError(f"window width must be >= 1 (DICOM LINEAR window), got {width!r}")
-        ds.WindowCenter = f"{center:.10g}"
-        ds.WindowWidth = f"{width:.10g}"
+        ds.WindowCenter = f"{window[0]:.10g}"
+        ds.WindowWidth = f"{window[1]:.10g}"
 
     if compression == "jpeg_baseline":
         from PIL import Image
@@ -351,6 +421,18 @@ def write_dicom(
     path.parent.mkdir(parents=True, exist_ok=True)
     ds.save_as(path, enforce_file_format=True)
     return path
+
+
+def _check_window(window) -> tuple[float, float]:
+    """Return a `(center, width)` pair of finite floats."""
+    expected = "window must be None, 'full', 'auto' or a (center, width) pair of finite numbers"
+    try:
+        center, width = (float(value) for value in window)
+    except (TypeError, ValueError) as error:
+        raise ValueError(f"{expected}, got {window!r}") from error
+    if not (math.isfinite(center) and math.isfinite(width)):
+        raise ValueError(f"{expected}, got {window!r}; a NaN or infinite window maps every pixel to NaN")
+    return center, width
 
 
 def _decoder_packages(transfer_syntax: str) -> str:
@@ -399,6 +481,28 @@ def _parse_age(value) -> float | None:
         return None
 
 
+def _complete_pixel_description(ds: Dataset, path: Path) -> None:
+    """Check the Image Pixel module that decoding needs; fill in the elements that have a safe default.
+
+    Bits Stored defaults to Bits Allocated (every allocated bit significant), Samples per Pixel to 1 and Pixel
+    Representation to 0 (unsigned), as most writers that omit them mean.
+    """
+    missing = [keyword for keyword in ("Rows", "Columns", "BitsAllocated") if ds.get(keyword) in (None, "")]
+    if missing:
+        raise ValueError(
+            f"{path} lacks {', '.join(missing)} (Image Pixel module, group 0028), which decoding the pixel data needs; "
+            "the header is incomplete: fix it with pydicom (e.g. ds.BitsAllocated = 16) or re-export the image"
+        )
+    if ds.get("BitsStored") in (None, ""):
+        ds.BitsStored = int(ds.BitsAllocated)
+    if ds.get("SamplesPerPixel") in (None, ""):
+        ds.SamplesPerPixel = 1
+    if ds.get("PixelRepresentation") in (None, ""):
+        ds.PixelRepresentation = 0
+    if ds.get("PhotometricInterpretation") in (None, ""):
+        ds.PhotometricInterpretation = "MONOCHROME2"
+
+
 def _stored_range(ds: Dataset) -> tuple[float, float]:
     bits = int(ds.BitsStored)
     if int(ds.get("PixelRepresentation", 0)) == 1:
@@ -423,11 +527,11 @@ def window_to_unit(values, center: float, width: float, function: str = "LINEAR"
         `float64` array of the same shape, in `[0, 1]`.
 
     Raises:
-        ValueError: for an unknown function or a width too small for it.
+        ValueError: for an unknown function, a NaN or infinite center or width, or a width too small for the
+            function.
     """
-    function = str(function).upper()
-    if function not in WINDOW_FUNCTIONS:
-        raise ValueError(f"VOI LUT function must be one of {WINDOW_FUNCTIONS}, got {function!r}")
+    function = check_choice(str(function).upper(), "function", WINDOW_FUNCTIONS, fix="the VOI LUT Function")
+    center, width = _check_window((center, width))
     if function == "LINEAR" and width < 1:
         raise ValueError(f"a LINEAR window needs width >= 1, got {width!r}; widen the window or use LINEAR_EXACT")
     if width <= 0:
@@ -470,10 +574,16 @@ def read_dicom(
     Raises:
         FileNotFoundError: if `path` does not exist.
         pydicom.errors.InvalidDicomError: if the file is not DICOM (no `DICM` marker); the message names the file.
-        ValueError: if the file has no pixel data, holds several frames, or `window` is malformed.
+        ValueError: if the file has no pixel data (a truncated image file is named as such), is incomplete or
+            corrupted, holds several frames, or `window` is malformed (NaN included).
         RuntimeError: if the pixel data is compressed and no decoder is installed; the message names the pip
             packages that provide one.
     """
+    if isinstance(window, str):
+        check_choice(window, "window", ("full", "auto"), fix="or None, or a (center, width) pair")
+    elif window is not None:
+        window = _check_window(window)
+    window_index = check_count(window_index, "window_index", minimum=0)
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"no DICOM file at {path}; check the path (absolute: {path.resolve()})")
@@ -486,17 +596,30 @@ def read_dicom(
         ) from error
     if "PixelData" not in ds:
         kind = ds.get("SOPClassUID", None)
-        kind_name = f" (SOP class {dicom_uid.UID(kind).name})" if kind else ""
+        kind_name = dicom_uid.UID(kind).name if kind else ""
+        if "Image Storage" in kind_name or (not kind and "Rows" in ds):
+            raise ValueError(
+                f"{path} is a DICOM image ({kind_name or 'it has Rows and Columns'}) whose pixel data is missing: "
+                f"the file is probably truncated ({path.stat().st_size} bytes), e.g. by an interrupted download or "
+                "copy; fetch or copy it again"
+            )
         raise ValueError(
-            f"{path} is a DICOM file without pixel data{kind_name}, e.g. a report, a presentation state or a "
-            "DICOMDIR; pass the image file of the study instead"
+            f"{path} is a DICOM file without pixel data{f' (SOP class {kind_name})' if kind_name else ''}, e.g. a "
+            "report, a presentation state or a DICOMDIR; pass the image file of the study instead"
         )
     transfer_syntax = _check_decodable(ds, path)
     frames = int(ds.get("NumberOfFrames", 1) or 1)
     if frames != 1:
         raise ValueError(f"{path} holds {frames} frames; read_dicom reads single-frame radiographs (CR, DX)")
 
-    stored = ds.pixel_array
+    _complete_pixel_description(ds, path)
+    try:
+        stored = ds.pixel_array
+    except ValueError as error:
+        raise ValueError(
+            f"{path}: the pixel data cannot be decoded; the file is probably truncated or corrupted (an interrupted "
+            f"download or copy), fetch or copy it again. pydicom says: {error}"
+        ) from error
     photometric = str(ds.get("PhotometricInterpretation", "MONOCHROME2")).upper()
     if stored.ndim == 3:
         stored = stored[..., :3].astype(np.float64) @ np.array([0.299, 0.587, 0.114])
@@ -529,12 +652,10 @@ def read_dicom(
         if window == "full":
             center, width = (full_low + full_high) / 2, max(full_high - full_low, 1e-12)
             voi = "full range"
-        elif window == "auto":
+        else:
             lo, hi = np.percentile(values, AUTO_WINDOW_PERCENTILES)
             center, width = (lo + hi) / 2, max(hi - lo, 1e-12)
             voi = "auto"
-        else:
-            raise ValueError(f"window must be None, 'full', 'auto' or (center, width), got {window!r}")
         unit = window_to_unit(values, center, width, function="LINEAR_EXACT")
         window_used = (float(center), float(width))
     elif window is None:
@@ -542,12 +663,7 @@ def read_dicom(
         unit = window_to_unit(values, center, width, function="LINEAR_EXACT")
         window_used, voi = (float(center), float(width)), "full range"
     else:
-        try:
-            center, width = (float(value) for value in window)
-        except (TypeError, ValueError) as error:
-            raise ValueError(
-                f"window must be None, 'full', 'auto' or a (center, width) pair of numbers, got {window!r}"
-            ) from error
+        center, width = window
         unit = window_to_unit(values, center, width, function="LINEAR")
         window_used, voi = (center, width), "given"
 

@@ -25,11 +25,13 @@ the small files.
 
 from __future__ import annotations
 
+import zipfile
 from pathlib import Path
 
 import numpy as np
 
 from lecture_lib import labels as slide_labels
+from lecture_lib.checks import check_choice, check_count
 from lecture_lib.datasets import download as dl
 from lecture_lib.datasets.imageio import resize
 from lecture_lib.datasets.registry import MEDMNIST
@@ -91,18 +93,34 @@ def pneumoniamnist_labels(column: np.ndarray) -> np.ndarray:
     return result
 
 
+def _read_split(path: Path, split: str) -> tuple[np.ndarray, np.ndarray]:
+    """Read one split's images and labels from a MedMNIST npz, with a clear error for a damaged file."""
+    again = f"delete {path.name} and load again with download=True (the download is MD5-checked)"
+    try:
+        with np.load(path, allow_pickle=False) as archive:
+            missing = [key for key in (f"{split}_images", f"{split}_labels") if key not in archive.files]
+            if missing:
+                raise ValueError(
+                    f"{path} is not a MedMNIST file: it lacks {missing} (it has {archive.files[:6]}); {again}"
+                )
+            return archive[f"{split}_images"], archive[f"{split}_labels"]
+    except (zipfile.BadZipFile, EOFError, OSError) as error:
+        raise ValueError(
+            f"{path} is not a readable npz archive (truncated or not MedMNIST: {error}); {again}"
+        ) from error
+
+
 def _load(flag, data_dir, image_size, max_images, download, split, progress, timeout) -> CXRSet:
-    if split not in SPLITS:
-        raise ValueError(f"split must be one of {SPLITS}, got {split!r}")
+    split = check_choice(split, "split", SPLITS)
+    image_size = check_count(image_size, "image_size", fix="the side of the square images in pixels, e.g. 64")
+    max_images = check_count(max_images, "max_images", allow_none=True, fix="None reads the whole split")
     folder = dl.dataset_folder("medmnist", data_dir)
     native = native_size_for(image_size)
     name = file_name(flag, native)
     if download:
         dl.download_dataset(MEDMNIST, folder, files=[name], progress=progress, timeout=timeout)
     path = dl.require(MEDMNIST, folder, [name])[name]
-    with np.load(path) as archive:
-        images = archive[f"{split}_images"]
-        raw_labels = archive[f"{split}_labels"]
+    images, raw_labels = _read_split(path, split)
     if max_images is not None:
         images, raw_labels = images[:max_images], raw_labels[:max_images]
     if images.ndim == 4:  # MedMNIST+ stores some sets as RGB; these two are grey, but be safe
@@ -145,6 +163,8 @@ def load_chestmnist(
 
     Raises:
         DatasetNotFoundError: when the file is missing and `download` is False.
+        TypeError: if `image_size` or `max_images` is not an integer.
+        ValueError: for a non-positive `image_size` or `max_images`, an unknown `split`, or a damaged npz file.
     """
     return _load("chestmnist", data_dir, image_size, max_images, download, split, progress, timeout)
 
