@@ -20,14 +20,17 @@ class FaultyServer:
     """A threaded HTTP server on 127.0.0.1 that serves `routes` and misbehaves on request.
 
     `routes` maps a path such as `"/good.bin"` to `(bytes, fault)` where fault is `None`, `"drop"` (send the
-    Content-Length of the whole body, half the bytes, then close), `"stall"` (send a little, then hang) or
-    `"404"`. `hits` counts requests per path.
+    Content-Length of the whole body, half the bytes, then close), `"stall"` (send a little, then hang), `"gate"`
+    (send half, set `half_sent`, wait until `release` is set, send the rest) or `"404"`. `hits` counts requests
+    per path.
     """
 
     def __init__(self):
         self.routes: dict[str, tuple[bytes, str | None]] = {}
         self.hits: dict[str, int] = {}
         self.stall_seconds = 5.0
+        self.half_sent = threading.Event()
+        self.release = threading.Event()
         server = self
 
         class Handler(http.server.BaseHTTPRequestHandler):
@@ -48,6 +51,13 @@ class FaultyServer:
                     self.wfile.write(body[: len(body) // 2])
                     self.wfile.flush()
                     self.close_connection = True
+                    return
+                if fault == "gate":
+                    self.wfile.write(body[: len(body) // 2])
+                    self.wfile.flush()
+                    server.half_sent.set()
+                    server.release.wait(10.0)
+                    self.wfile.write(body[len(body) // 2 :])
                     return
                 if fault == "stall":
                     self.wfile.write(body[:10])
@@ -201,8 +211,11 @@ def _jpeg(path: Path, value: int, shape=(80, 64)) -> None:
     Image.fromarray(np.full(shape, value, np.uint8)).save(path, quality=95)
 
 
-def make_chexpert(folder: Path) -> Path:
-    """CheXpert-v1.0-small with 3 frontal and 1 lateral image; labels 1, 0, -1 and blanks."""
+def make_chexpert(folder: Path, decubitus: bool = False) -> Path:
+    """CheXpert-v1.0-small with 3 frontal and 1 lateral image; labels 1, 0, -1 and blanks.
+
+    `decubitus=True` adds two rows that the real `train.csv` also has: `Frontal` with `AP/PA` = `LL` and `RL`.
+    """
     root = folder / "CheXpert-v1.0-small"
     rows = [
         # path, sex, age, frontal/lateral, AP/PA, then values per observation (blank = "")
@@ -212,17 +225,23 @@ def make_chexpert(folder: Path) -> Path:
         ("patient00002/study1/view2_lateral.jpg", "Lateral", "", {"No Finding": "1.0"}),
         ("patient00003/study2/view1_frontal.jpg", "Frontal", "AP", {"Lung Lesion": "1.0", "Pneumonia": "-1.0"}),
     ]  # fmt: skip
+    if decubitus:
+        rows += [("patient00004/study1/view1_frontal.jpg", "Frontal", "LL", {"Pleural Effusion": "1.0"}),
+                 ("patient00005/study1/view1_frontal.jpg", "Frontal", "RL", {"No Finding": "1.0"})]  # fmt: skip
     lines = [CHEXPERT_HEADER]
     for index, (path, frontal, view, values) in enumerate(rows):
         cells = [values.get(name, "") for name in OBSERVATIONS]
         lines.append(",".join([f"CheXpert-v1.0-small/train/{path}", "Female", "68", frontal, view, *cells]))
-        _jpeg(root / "train" / path, 50 * (index + 1))
+        _jpeg(root / "train" / path, min(50 * (index + 1), 255))
     (root / "train.csv").write_text("\n".join(lines) + "\n")
     return folder
 
 
-def make_mimic(folder: Path) -> Path:
-    """MIMIC-CXR-JPG: metadata (3 images, 2 studies), chexpert + negbio study labels, split, JPEGs in files/."""
+def make_mimic(folder: Path, unlabelled_study: bool = False) -> Path:
+    """MIMIC-CXR-JPG: metadata (3 images, 2 studies), chexpert + negbio study labels, split, JPEGs in files/.
+
+    `unlabelled_study=True` adds image d4 (AP, test split) of study 54000002, which has no row in the label files.
+    """
     import gzip
 
     meta = (
@@ -230,7 +249,7 @@ def make_mimic(folder: Path) -> Path:
         "d1,10000032,50414267,CHEST (PA AND LAT),PA,80,64\n"
         "d2,10000032,50414267,CHEST (PA AND LAT),LATERAL,80,64\n"
         "d3,11000011,53000001,CHEST (PORTABLE AP),AP,80,64\n"
-    )
+    ) + ("d4,12000012,54000002,CHEST (PORTABLE AP),AP,80,64\n" if unlabelled_study else "")
     names = ["Atelectasis", "Cardiomegaly", "Consolidation", "Edema", "Enlarged Cardiomediastinum", "Fracture",
              "Lung Lesion", "Lung Opacity", "No Finding", "Pleural Effusion", "Pleural Other", "Pneumonia",
              "Pneumothorax", "Support Devices"]  # fmt: skip
@@ -239,7 +258,7 @@ def make_mimic(folder: Path) -> Path:
     chexpert += "11000011,53000001,-1.0,,,1.0,,,,,,1.0,,,,\n"
     negbio = chexpert.replace("-1.0", "0.0")
     split = "dicom_id,study_id,subject_id,split\nd1,50414267,10000032,train\nd2,50414267,10000032,train\n" \
-        "d3,53000001,11000011,test\n"  # fmt: skip
+        "d3,53000001,11000011,test\n" + ("d4,54000002,12000012,test\n" if unlabelled_study else "")  # fmt: skip
     folder.mkdir(parents=True, exist_ok=True)
     for name, text in (("metadata", meta), ("chexpert", chexpert), ("negbio", negbio), ("split", split)):
         with gzip.open(folder / f"mimic-cxr-2.0.0-{name}.csv.gz", "wt") as stream:
@@ -247,6 +266,8 @@ def make_mimic(folder: Path) -> Path:
     _jpeg(folder / "files/p10/p10000032/s50414267/d1.jpg", 100)
     _jpeg(folder / "files/p10/p10000032/s50414267/d2.jpg", 150)
     _jpeg(folder / "files/p11/p11000011/s53000001/d3.jpg", 200)
+    if unlabelled_study:
+        _jpeg(folder / "files/p12/p12000012/s54000002/d4.jpg", 250)
     return folder
 
 

@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import gzip
 import hashlib
 import io
 import os
 import re
 import tarfile
+import threading
+import time
 import zipfile
 
+import pooch
 import pytest
-from loader_fixtures import faulty_server
+from loader_fixtures import REALDATA, faulty_server
 
 from lecture_lib.datasets import download, registry
 
@@ -76,6 +80,26 @@ def test_every_dataset_has_access_licence_and_layout():
     assert registry.get("mimic").access == "credentialed"
 
 
+NIH_MIRROR_FILES = ("Data_Entry_2017_v2020.csv", "BBox_List_2017.csv", "train_val_list.txt", "test_list.txt")
+
+
+@pytest.mark.parametrize("name", NIH_MIRROR_FILES)
+def test_nih_mirror_files_are_pinned_with_a_sha256_or_say_why_not_and_what_to_check(name):
+    item = registry.NIH.file(name)
+    pinned = re.search(r"/resolve/[0-9a-f]{40}/", item.url) is not None and item.sha256 is not None
+    assert pinned or ("not pinned" in item.note.lower() and "to check" in item.note.lower())
+
+
+@pytest.mark.parametrize("name", ["Data_Entry_2017_v2020.csv", "BBox_List_2017.csv"])
+def test_nih_reference_sha256_is_that_of_the_real_file(name):
+    real = REALDATA / f"{name}.gz"
+    if not real.exists():
+        pytest.skip(f"{real} is not here")
+    digest = hashlib.sha256(gzip.decompress(real.read_bytes())).hexdigest()
+    item = registry.NIH.file(name)
+    assert digest in ((item.sha256 or "") + item.note)
+
+
 def test_unknown_dataset_suggests_the_closest_name():
     with pytest.raises(KeyError, match="Did you mean 'chexpert'"):
         registry.get("chexpret")
@@ -116,6 +140,71 @@ def test_fetch_replaces_a_corrupt_existing_file(server, tmp_path):
     assert target.read_bytes() == PAYLOAD
 
 
+def test_an_existing_file_of_the_wrong_size_is_downloaded_again(server, tmp_path):
+    target = tmp_path / "file.bin"
+    target.write_bytes(b"short")
+    download.fetch(server.url("/good.bin"), target, size_bytes=len(PAYLOAD), progress=False)
+    assert target.read_bytes() == PAYLOAD
+
+
+def test_a_failed_re_download_deletes_the_corrupt_file_and_says_so(server, tmp_path):
+    target = tmp_path / "file.bin"
+    target.write_bytes(b"truncated")
+    with pytest.raises(download.DownloadError) as caught:
+        download.fetch(server.url("/drop.bin"), target, md5=PAYLOAD_MD5, progress=False)
+    assert "did not match the expected MD5 and was deleted; nothing was saved in its place" in str(caught.value)
+    assert leftovers(tmp_path) == []
+
+
+def test_an_interrupted_re_download_leaves_no_corrupt_or_partial_file(server, tmp_path, monkeypatch):
+    target = tmp_path / "file.bin"
+    target.write_bytes(b"truncated")
+
+    def interrupted(self, url, output_file, pooch, check_only=False):
+        with open(output_file, "wb") as stream:
+            stream.write(PAYLOAD[:1000])
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(pooch.HTTPDownloader, "__call__", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        download.fetch(server.url("/good.bin"), target, md5=PAYLOAD_MD5, progress=False)
+    assert leftovers(tmp_path) == []
+
+
+def test_concurrent_fetches_into_one_folder_do_not_disturb_each_other(server, tmp_path):
+    slow_body = PAYLOAD[::-1]
+    server.routes["/gated.bin"] = (slow_body, "gate")
+    errors = []
+
+    def slow_fetch():
+        try:
+            download.fetch(server.url("/gated.bin"), tmp_path / "slow.bin", md5=hashlib.md5(slow_body).hexdigest(),
+                           progress=False)  # fmt: skip
+        except BaseException as error:  # handed to the main thread, which asserts there is none
+            errors.append(error)
+
+    thread = threading.Thread(target=slow_fetch)
+    thread.start()
+    try:
+        assert server.half_sent.wait(10)
+        download.fetch(server.url("/good.bin"), tmp_path / "fast.bin", md5=PAYLOAD_MD5, progress=False)
+    finally:
+        server.release.set()
+        thread.join(20)
+    assert errors == []
+    assert (tmp_path / "slow.bin").read_bytes() == slow_body and (tmp_path / "fast.bin").read_bytes() == PAYLOAD
+    assert leftovers(tmp_path) == ["fast.bin", "slow.bin"]
+
+
+def test_wrong_sha256_is_rejected_and_deleted(server, tmp_path):
+    target = tmp_path / "file.bin"
+    with pytest.raises(download.DownloadError, match="does not have the recorded SHA-256 f{64}.*was deleted"):
+        download.fetch(server.url("/good.bin"), target, sha256="f" * 64, progress=False)
+    assert leftovers(tmp_path) == []
+    download.fetch(server.url("/good.bin"), target, sha256=hashlib.sha256(PAYLOAD).hexdigest(), progress=False)
+    assert target.read_bytes() == PAYLOAD
+
+
 def test_connection_dropped_mid_file_leaves_nothing(server, tmp_path):
     target = tmp_path / "file.bin"
     with pytest.raises(download.DownloadError, match="Run the same call again"):
@@ -149,12 +238,16 @@ def test_stalled_server_times_out(server, tmp_path):
     assert leftovers(tmp_path) == []
 
 
-def test_stale_partial_file_from_a_crash_is_cleaned_before_restarting(server, tmp_path):
-    stale = tmp_path / download.PARTIAL_DIR / "tmpcrashed"
+def test_stale_partial_file_from_a_crash_is_cleaned_but_a_live_one_is_kept(server, tmp_path):
+    stale = tmp_path / download.PARTIAL_DIR / "file.bin.crashed.part"
     stale.parent.mkdir()
     stale.write_bytes(b"half a file")
+    long_ago = time.time() - download.STALE_AFTER_SECONDS - 60
+    os.utime(stale, (long_ago, long_ago))
+    live = stale.with_name("other.bin.live.part")  # another download, still writing
+    live.write_bytes(b"a quarter")
     download.fetch(server.url("/good.bin"), tmp_path / "file.bin", md5=PAYLOAD_MD5, progress=False)
-    assert leftovers(tmp_path) == ["file.bin"]
+    assert leftovers(tmp_path) == [f"{download.PARTIAL_DIR}/other.bin.live.part", "file.bin"]
 
 
 # ------------------------------------------------------------------------------------------------- archives

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import time
+
 import numpy as np
 import pytest
 from PIL import Image
@@ -89,8 +92,6 @@ def test_load_images_parallel_cache_and_sizes(tmp_path):
 
 
 def test_cache_is_rebuilt_when_the_source_is_newer(tmp_path):
-    import os
-
     path = tmp_path / "a.png"
     Image.fromarray(np.full((8, 8), 100, np.uint8)).save(path)
     imageio.load_images([path], 8, cache_dir=tmp_path / "cache", root=tmp_path, progress=False)
@@ -99,6 +100,53 @@ def test_cache_is_rebuilt_when_the_source_is_newer(tmp_path):
     os.utime(path, (later, later))
     images, _ = imageio.load_images([path], 8, cache_dir=tmp_path / "cache", root=tmp_path, progress=False)
     assert images[0, 0, 0, 0] == pytest.approx(200 / 255.0, abs=1e-5)
+
+
+def test_cache_is_rebuilt_when_the_source_is_replaced_by_an_older_file(tmp_path):
+    """`tar -x`, `cp -p`, `rsync -t` and unzip give a new file the (older) modification time it had before."""
+    path = tmp_path / "a.png"
+    Image.fromarray(np.full((8, 8), 100, np.uint8)).save(path)
+    imageio.load_images([path], 8, cache_dir=tmp_path / "cache", root=tmp_path, progress=False)
+    incoming = tmp_path / "incoming.png"
+    Image.fromarray(np.full((8, 8), 200, np.uint8)).save(incoming)
+    a_day_earlier = os.stat(path).st_mtime_ns - 86_400 * 10**9
+    os.utime(incoming, ns=(a_day_earlier, a_day_earlier))
+    os.replace(incoming, path)  # what rsync -t does; tar -x and unzip unlink and recreate
+    images, _ = imageio.load_images([path], 8, cache_dir=tmp_path / "cache", root=tmp_path, progress=False)
+    assert images[0, 0, 0, 0] == pytest.approx(200 / 255.0, abs=1e-5)
+
+
+def test_cache_is_rebuilt_when_the_source_is_rewritten_in_place_with_its_old_size_and_mtime(tmp_path):
+    """`cp -p` onto an existing file keeps its inode; the size and mtime can come out the same too."""
+    path = tmp_path / "a.png"
+    Image.fromarray(np.full((8, 8), 100, np.uint8)).save(path)
+    before = os.stat(path)
+    imageio.load_images([path], 8, cache_dir=tmp_path / "cache", root=tmp_path, progress=False)
+    time.sleep(0.05)  # more than the file system's clock tick
+    Image.fromarray(np.full((8, 8), 200, np.uint8)).save(path)  # opened "w+b": the same inode
+    os.utime(path, ns=(before.st_atime_ns, before.st_mtime_ns))
+    after = os.stat(path)
+    assert (after.st_size, after.st_mtime_ns, after.st_ino) == (before.st_size, before.st_mtime_ns, before.st_ino)
+    images, _ = imageio.load_images([path], 8, cache_dir=tmp_path / "cache", root=tmp_path, progress=False)
+    assert images[0, 0, 0, 0] == pytest.approx(200 / 255.0, abs=1e-5)
+
+
+def test_unreadable_files_go_to_on_error_and_are_not_cached(tmp_path):
+    paths = []
+    for index in range(3):
+        paths.append(tmp_path / f"{index}.png")
+        Image.fromarray(np.full((8, 8), 50 * (index + 1), np.uint8)).save(paths[-1])
+    paths[1].write_bytes(paths[1].read_bytes()[:40])
+    paths.append(tmp_path / "gone.png")
+    failed = []
+    images, sizes = imageio.load_images(paths, 4, cache_dir=tmp_path / "cache", root=tmp_path, progress=False,
+                                        on_error=lambda path, error: failed.append((path.name, type(error))))  # fmt: skip
+    assert sorted(failed) == [("1.png", ValueError), ("gone.png", FileNotFoundError)]
+    assert sizes.tolist() == [[8, 8], [0, 0], [8, 8], [0, 0]] and not images[[1, 3]].any()
+    np.testing.assert_allclose(images[[0, 2], 0, 0, 0], [50 / 255, 150 / 255], atol=1e-6)
+    assert sorted(ArrayCache(tmp_path / "cache" / "4px", 4).entries()) == ["0.png", "2.png"]
+    with pytest.raises(ValueError, match="1.png as an image"):
+        imageio.load_images(paths, 4, cache_dir=tmp_path / "cache", root=tmp_path, progress=False)
 
 
 def test_dicom_files_go_through_read_dicom(tmp_path):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 import pytest
 from loader_fixtures import make_chexpert, make_mimic
 
@@ -43,6 +44,22 @@ def test_chexpert_uncertainty_policies(tmp_path):
         chexpert.load_chexpert(folder, uncertain="maybe")
 
 
+def test_chexpert_frontal_only_drops_decubitus_rows_and_views_stay_in_the_vocabulary(tmp_path):
+    folder = make_chexpert(tmp_path, decubitus=True)
+    table = pd.read_csv(folder / "CheXpert-v1.0-small" / "train.csv")
+    frontal = (table["Frontal/Lateral"] == "Frontal") & table["AP/PA"].isin(["AP", "PA"])
+    assert (table["AP/PA"].isin(["LL", "RL"]) & (table["Frontal/Lateral"] == "Frontal")).sum() == 2
+    data = chexpert.load_chexpert(folder, image_size=16, progress=False)
+    assert len(data) == frontal.sum() == 3 and data.views.tolist() == table.loc[frontal, "AP/PA"].tolist()
+    everything = chexpert.load_chexpert(folder, image_size=16, frontal_only=False, progress=False)
+    assert len(everything) == len(table) == 6
+    assert everything.views.tolist() == ["AP", "PA", "LATERAL", "AP", "LATERAL", "LATERAL"]  # LL, RL: laterals
+    laterals = chexpert.load_chexpert(folder, image_size=16, frontal_only=False, views=("LATERAL",), progress=False)
+    assert laterals.patient_ids.tolist() == ["patient00002", "patient00004", "patient00005"]
+    with pytest.raises(ValueError, match=r"views must be taken from \('PA', 'AP', 'LATERAL'\), got \['LL'\]"):
+        chexpert.load_chexpert(folder, views=("LL",))
+
+
 def test_chexpert_needs_registration(tmp_path):
     with pytest.raises(download.DatasetNotFoundError, match="(?s)register at https://stanfordaimi.*train.csv"):
         chexpert.load_chexpert(tmp_path / "none")
@@ -65,6 +82,19 @@ def test_load_mimic_joins_study_labels_split_and_views(tmp_path):
     everything = mimic.load_mimic(folder, image_size=16, split=None, views=None, progress=False)
     assert everything.views.tolist() == ["PA", "LATERAL", "AP"]
     np.testing.assert_allclose(everything.images[:, 0, 0, 0], [100 / 255, 150 / 255, 200 / 255], atol=0.01)
+
+
+def test_mimic_image_of_a_study_without_a_label_row_is_unknown(tmp_path):
+    folder = make_mimic(tmp_path, unlabelled_study=True)
+    meta = pd.read_csv(folder / "mimic-cxr-2.0.0-metadata.csv.gz")
+    studies = pd.read_csv(folder / "mimic-cxr-2.0.0-chexpert.csv.gz")[["subject_id", "study_id"]]
+    joined = meta.merge(studies, on=["subject_id", "study_id"], how="left", indicator=True)
+    assert joined.loc[joined["_merge"] == "left_only", "dicom_id"].tolist() == ["d4"]
+    for labeler in ("chexpert", "negbio"):
+        for blank in ("zeros", "nan"):
+            data = mimic.load_mimic(folder, image_size=16, split="test", labeler=labeler, blank=blank, progress=False)
+            assert data.patient_ids.tolist() == ["11000011", "12000012"]
+            assert data.labels[0, C("Edema")] == 1 and np.isnan(data.labels[1]).all()  # d4: the source says nothing
 
 
 def test_mimic_is_credentialed(tmp_path):

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import shutil
+import warnings
+
 import numpy as np
 import pytest
 from loader_fixtures import make_jsrt, make_padchest
+from PIL import Image
 
 from lecture_lib import labels
 from lecture_lib.datasets import download, jsrt, padchest
@@ -38,6 +42,56 @@ def test_load_padchest_labels_projections_and_16_bit(tmp_path):
     assert row[0] == pytest.approx(1 / 62, abs=1e-3) and row[-1] == pytest.approx(61 / 62, abs=1e-3)
     with_laterals = padchest.load_padchest(folder, image_size=16, projections=("L",), progress=False)
     assert with_laterals.patient_ids.tolist() == ["p2"]
+
+
+def test_padchest_skips_and_lists_unreadable_images_and_keeps_labels_aligned(tmp_path):
+    folder = make_padchest(tmp_path)
+    (folder / "0" / "b.png").write_bytes((folder / "0" / "b.png").read_bytes()[:60])  # truncated
+    (folder / "1" / "c.png").unlink()  # missing, although its folder 1/ is there
+    (folder / "1" / "d.png").write_bytes(b"not a png")  # undecodable
+    reversed_ramp = np.tile(np.linspace(4000, 1000, 32), (32, 1)).astype(np.uint16)
+    Image.fromarray(reversed_ramp).save(folder / "1" / "e.png")  # tells e's image apart from a's
+    every_projection = ("PA", "AP", "AP_horizontal", "L")
+    with pytest.warns(UserWarning, match=r"(?s)3 of 5 PADChest images could not be read.*0/b\.png.*1/c\.png.*1/d\.png"):
+        data = padchest.load_padchest(folder, image_size=16, projections=every_projection, progress=False)
+    assert sorted(data.unreadable) == ["0/b.png", "1/c.png", "1/d.png"]
+    assert "truncated" in data.unreadable["0/b.png"] and data.unreadable["1/c.png"] == "missing"
+    assert data.patient_ids.tolist() == ["p1", "p4"] and data.views.tolist() == ["PA", "PA"]
+    normal, nodule = data.labels  # 'normal' and ['scoliosis', 'nodule'], by hand
+    assert normal[C("No Finding")] == 1 and np.nansum(normal) == 1
+    assert nodule[C("Nodule")] == 1 and np.nansum(nodule) == 1
+    assert data.images[0, 8, 0, 0] == pytest.approx(1 / 62, abs=1e-3)  # a: rising ramp
+    assert data.images[1, 8, 0, 0] == pytest.approx(61 / 62, abs=1e-3)  # e: falling ramp
+    with pytest.warns(UserWarning, match="2 of 4 PADChest images"):  # frontal a, b: b unreadable; d: too; then e
+        first_two = padchest.load_padchest(folder, image_size=16, max_images=2, progress=False)
+    assert first_two.patient_ids.tolist() == ["p1", "p4"] and sorted(first_two.unreadable) == ["0/b.png", "1/d.png"]
+
+
+def test_keep_rows_moves_the_kept_rows_to_the_front_in_place_like_boolean_indexing():
+    rng = np.random.default_rng(0)
+    array = rng.random((23, 3, 2))
+    keep = rng.random(23) > 0.3
+    keep[:2] = False  # the first run moves too
+    expected = array[keep]
+    kept = padchest._keep_rows(array, keep, chunk=2)  # runs longer than a chunk, overlapping moves
+    assert np.shares_memory(kept, array) and np.array_equal(kept, expected)
+
+
+def test_padchest_with_no_readable_image_says_so(tmp_path):
+    folder = make_padchest(tmp_path)
+    for path in folder.glob("[01]/*.png"):
+        path.write_bytes(b"")
+    with pytest.warns(UserWarning), pytest.raises(download.DatasetNotFoundError, match="none of the 4 PADChest"):
+        padchest.load_padchest(folder, image_size=16, progress=False)
+
+
+def test_padchest_rows_of_folders_not_downloaded_are_left_out_without_a_warning(tmp_path):
+    folder = make_padchest(tmp_path)
+    shutil.rmtree(folder / "1")  # only the zip of ImageDir 0 was downloaded
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        data = padchest.load_padchest(folder, image_size=16, progress=False)
+    assert data.patient_ids.tolist() == ["p1", "p2"] and data.unreadable == {}
 
 
 def test_padchest_missing(tmp_path):

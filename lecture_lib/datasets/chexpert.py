@@ -51,6 +51,8 @@ CHEXPERT_TO_SLIDE = {
 """CheXpert column -> slide title. Columns not listed have no slide code."""
 
 FOLDERS = ("CheXpert-v1.0-small", "CheXpert-v1.0")
+VIEWS = ("PA", "AP", "LATERAL")
+"""The views `load_chexpert` reports (`""` where the file gives none)."""
 UNCERTAIN_POLICIES = {"nan": np.nan, "ones": 1.0, "zeros": 0.0}
 BLANK_POLICIES = {"zeros": 0.0, "nan": np.nan}
 
@@ -98,6 +100,19 @@ def map_labels(table: pd.DataFrame, uncertain: str = "nan", blank: str = "zeros"
             mapped[blanks & no_finding] = 0.0
         result[:, slide_labels.code_of(title)] = mapped
     return result
+
+
+def view_of(table: pd.DataFrame) -> np.ndarray:
+    """Return each row's view, `"PA"`, `"AP"` or `"LATERAL"` (`""` where the file gives none), as an object array.
+
+    `Frontal/Lateral` = `Lateral` is a lateral. A few rows of the real `train.csv` are `Frontal` with `AP/PA` = `LL`
+    or `RL`: left and right lateral, as DICOM's View Position spells them (lateral decubitus films), so they are
+    laterals too.
+    """
+    ap_pa = table["AP/PA"].fillna("").astype(str).str.strip().str.upper()
+    lateral = (table["Frontal/Lateral"] == "Lateral").to_numpy() | ap_pa.isin(["LL", "RL"]).to_numpy()
+    frontal = np.where(ap_pa.isin(["PA", "AP"]), ap_pa, "")
+    return np.where(lateral, "LATERAL", frontal).astype(object)
 
 
 def read_csv(path: Path | str) -> pd.DataFrame:
@@ -177,40 +192,44 @@ def load_chexpert(
         split: `"train"` or `"valid"`.
         uncertain: -1 policy, `"nan"`, `"ones"` or `"zeros"`.
         blank: blank policy, `"zeros"` or `"nan"`.
-        frontal_only: keep frontal images only (lateral views look nothing like the slide's PA images).
-        views: keep only these `AP/PA` values, e.g. `("PA",)`.
+        frontal_only: keep frontal images only (lateral views look nothing like the slide's PA images); the rows
+            marked `Frontal` whose `AP/PA` is `LL` or `RL` are laterals (see `view_of`) and are left out too.
+        views: keep only these views, from `VIEWS`: e.g. `("PA",)`, or `("LATERAL",)` with `frontal_only=False`.
         num_workers: decoding threads.
         progress: show a progress bar.
 
     Returns:
         `CXRSet` with `labels (N, 15)` (NaN for unmapped codes and, by default, uncertain ones), `patient_ids`
-        (`patient00001`), `views` (`PA`, `AP` or `LATERAL`), `source="chexpert"`.
+        (`patient00001`), `views` (`PA`, `AP` or `LATERAL`; `""` where the file gives none), `source="chexpert"`.
 
     Raises:
         DatasetNotFoundError: when the CSV or images are missing, with where to register and the layout.
-        ValueError: for a bad `split` or policy.
+        ValueError: for a bad `split`, policy or view.
     """
     folder = dl.dataset_folder("chexpert", data_dir)
     if split not in ("train", "valid"):
         raise ValueError(f"split must be 'train' or 'valid', got {split!r}")
+    wanted = None if views is None else [str(view).upper() for view in views]
+    if wanted is not None and not set(wanted) <= set(VIEWS):
+        raise ValueError(f"views must be taken from {VIEWS}, got {list(views)!r}; LL and RL rows are 'LATERAL'")
     if download:
         dl.download_dataset(CHEXPERT, folder)
     found = dl.require(CHEXPERT, folder, [tuple(f"{name}/{split}.csv" for name in FOLDERS)])
     table = read_csv(found[f"{FOLDERS[0]}/{split}.csv"])
+    table = table.assign(view=view_of(table))
     if frontal_only:
-        table = table[table["Frontal/Lateral"] == "Frontal"]
-    if views is not None:
-        table = table[table["AP/PA"].isin([str(view).upper() for view in views])]
+        table = table[(table["Frontal/Lateral"] == "Frontal") & (table["view"] != "LATERAL")]
+    if wanted is not None:
+        table = table[table["view"].isin(wanted)]
     table, images = load_table_images(
         table, "Path", folder, image_size,
         not_found=f"no CheXpert image listed in {split}.csv exists under {folder}.\n{CHEXPERT.instructions(folder)}",
         max_images=max_images, num_workers=num_workers, progress=progress, desc="CheXpert",
     )  # fmt: skip
-    views_out = np.where(table["Frontal/Lateral"] == "Lateral", "LATERAL", table["AP/PA"].fillna("").astype(str))
     return CXRSet(
         images=images,
         labels=map_labels(table, uncertain, blank),
         patient_ids=table["Path"].str.extract(r"(patient\d+)")[0].to_numpy(dtype=object),
-        views=views_out.astype(object),
+        views=table["view"].to_numpy(dtype=object),
         source="chexpert",
     )

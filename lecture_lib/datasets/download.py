@@ -1,9 +1,11 @@
 """Download dataset files safely and unpack archives without letting them write outside their folder.
 
-`fetch` streams a file with pooch (progress bar, MD5 check, timeout) into a private `.downloads/` folder, checks the
-size and hash, then moves it into place with one atomic rename: the destination holds either nothing or the complete,
-verified file, never a partial or corrupt one. A download cut off by a crash leaves only a temporary file in
-`.downloads/`, which the next call deletes before starting again (a clean restart).
+`fetch` streams a file with pooch's downloader (progress bar, timeout) into a temporary file of its own in a private
+`.downloads/` folder, checks the size and hashes (MD5, SHA-256), then moves it into place with one atomic rename:
+the destination holds either nothing or the complete, verified file, never a partial or corrupt one. An existing
+destination that fails the checks is deleted before downloading again, so an interrupted or failed attempt leaves
+nothing behind. Each call removes only its own temporary file, so several downloads (threads or processes) can
+share a folder; a temporary file left by a crash is deleted by a later call once it is `STALE_AFTER_SECONDS` old.
 
 `extract` unpacks `.tar`, `.tar.gz` and `.zip` archives after checking every member first: absolute paths, `..`
 components, symbolic or hard links and device files are refused, and the archive is unpacked into a temporary
@@ -17,11 +19,12 @@ Example:
 from __future__ import annotations
 
 import hashlib
-import logging
 import os
 import shutil
 import stat
 import tarfile
+import tempfile
+import time
 import zipfile
 from collections.abc import Sequence
 from pathlib import Path, PurePosixPath
@@ -37,6 +40,10 @@ DEFAULT_TIMEOUT = 60.0
 PARTIAL_DIR = ".downloads"
 """Folder (inside the destination folder) where files are streamed before they are verified and moved."""
 
+STALE_AFTER_SECONDS = 3600.0
+"""A temporary file in `PARTIAL_DIR` not written to for this long is a crash's leftover (a live download writes at
+least every `timeout` seconds or fails) and is deleted by the next `fetch` into the same folder."""
+
 
 class DownloadError(RuntimeError):
     """A download failed; nothing was left at the destination and the message says what to do."""
@@ -50,20 +57,64 @@ class DatasetNotFoundError(FileNotFoundError):
     """A dataset's files are missing; the message says where to get them and how to lay them out."""
 
 
-def md5_of(path: Path | str, chunk_size: int = 1 << 20) -> str:
-    """Return the MD5 hex digest of a file, read in chunks."""
-    digest = hashlib.md5()
+def _digest(path: Path | str, algorithm: str, chunk_size: int = 1 << 20) -> str:
+    digest = hashlib.new(algorithm)
     with open(path, "rb") as stream:
         for chunk in iter(lambda: stream.read(chunk_size), b""):
             digest.update(chunk)
     return digest.hexdigest()
 
 
-def _clean_partials(folder: Path) -> None:
-    if folder.is_dir():
-        for leftover in folder.iterdir():
-            if leftover.is_file():
+def md5_of(path: Path | str, chunk_size: int = 1 << 20) -> str:
+    """Return the MD5 hex digest of a file, read in chunks."""
+    return _digest(path, "md5", chunk_size)
+
+
+def sha256_of(path: Path | str, chunk_size: int = 1 << 20) -> str:
+    """Return the SHA-256 hex digest of a file, read in chunks."""
+    return _digest(path, "sha256", chunk_size)
+
+
+def _problem(path: Path, md5: str | None, sha256: str | None, size_bytes: int | None) -> str | None:
+    """What is wrong with a downloaded file (`"MD5"`, `"SHA-256"` or `"size"`), or `None` if it passes."""
+    if size_bytes is not None and path.stat().st_size != size_bytes:
+        return "size"
+    if md5 is not None and md5_of(path) != md5.lower():
+        return "MD5"
+    if sha256 is not None and sha256_of(path) != sha256.lower():
+        return "SHA-256"
+    return None
+
+
+def _remove_stale_partials(folder: Path) -> None:
+    """Delete crash leftovers in `folder`; files other downloads are writing right now are younger."""
+    now = time.time()
+    try:
+        leftovers = list(folder.iterdir())
+    except FileNotFoundError:  # the last download using it removed the folder
+        return
+    for leftover in leftovers:
+        try:
+            if leftover.is_file() and now - leftover.stat().st_mtime > STALE_AFTER_SECONDS:
                 leftover.unlink()
+        except FileNotFoundError:  # removed by its own download meanwhile
+            pass
+
+
+def _staging_file(folder: Path, name: str) -> Path:
+    """Create an empty temporary file for one download in `folder` (made if needed) and return its path."""
+    attempts = 3
+    while True:
+        folder.mkdir(parents=True, exist_ok=True)
+        try:
+            handle, staged = tempfile.mkstemp(dir=folder, prefix=f"{name}.", suffix=".part")
+            break
+        except FileNotFoundError:  # another download removed the empty folder between the two calls
+            attempts -= 1
+            if not attempts:
+                raise
+    os.close(handle)
+    return Path(staged)
 
 
 def fetch(
@@ -73,17 +124,19 @@ def fetch(
     size_bytes: int | None = None,
     timeout: float = DEFAULT_TIMEOUT,
     progress: bool = True,
+    sha256: str | None = None,
 ) -> Path:
     """Download `url` to `path`, verified and atomically, unless a verified copy is already there.
 
     Args:
         url: an `http(s)://` URL.
         path: the destination file.
-        md5: the expected MD5 (hex). When given, an existing file with another hash is downloaded again and a
-            download with another hash is rejected. `None` skips the check (for files with no published hash).
-        size_bytes: the expected size in bytes, checked after the download when given.
+        md5: the expected MD5 (hex). When given, an existing file with another hash is deleted and downloaded
+            again, and a download with another hash is rejected. `None` skips the check.
+        size_bytes: the expected size in bytes, checked like `md5` when given.
         timeout: seconds to wait for the connection and for each piece of data; a stalled server fails after it.
         progress: show a progress bar.
+        sha256: the expected SHA-256 (hex), checked like `md5` when given.
 
     Returns:
         The destination `Path`.
@@ -95,62 +148,62 @@ def fetch(
     import requests  # pooch's HTTP client; imported here to keep `import lecture_lib` light
 
     path = Path(path).expanduser().resolve()
-    if path.is_file() and (md5 is None or md5_of(path) == md5.lower()):
-        return path
-    partial_dir = path.parent / PARTIAL_DIR
-    partial_dir.mkdir(parents=True, exist_ok=True)
-    _clean_partials(partial_dir)
-    staged = partial_dir / path.name
-    retry = (
-        f"Nothing was saved at {path}. Run the same call again to restart the download, or download {url} "
-        f"yourself (e.g. in a browser) and place it at {path}."
-    )
-    downloader = pooch.HTTPDownloader(progressbar=progress, timeout=timeout)
-    logger = pooch.get_logger()
-    level = logger.level
-    logger.setLevel(logging.WARNING)
-    try:
-        pooch.retrieve(
-            url,
-            known_hash=f"md5:{md5.lower()}" if md5 else None,
-            fname=staged.name,
-            path=partial_dir,
-            downloader=downloader,
+    saved = f"Nothing was saved at {path}."
+    if path.is_file():
+        wrong = _problem(path, md5, sha256, size_bytes)
+        if wrong is None:
+            return path
+        path.unlink(missing_ok=True)  # known to be corrupt: an interrupted re-download must not leave it there
+        saved = (
+            f"The file that was at {path} did not match the expected {wrong} and was deleted; nothing was saved in "
+            "its place."
         )
-        if size_bytes is not None and staged.stat().st_size != size_bytes:
+    retry = (
+        f"{saved} Run the same call again to restart the download, or download {url} yourself (e.g. in a browser) "
+        f"and place it at {path}."
+    )
+    partial_dir = path.parent / PARTIAL_DIR
+    if partial_dir.is_dir():
+        _remove_stale_partials(partial_dir)
+    staged = _staging_file(partial_dir, path.name)
+    try:
+        pooch.HTTPDownloader(progressbar=progress, timeout=timeout)(url, str(staged), None)
+        wrong = _problem(staged, md5, sha256, size_bytes)
+        if wrong == "size":
             raise DownloadError(
-                f"{url} gave {staged.stat().st_size} bytes, expected {size_bytes}: the transfer was incomplete or the file changed. {retry}"
+                f"{url} gave {staged.stat().st_size} bytes, expected {size_bytes}: the transfer was incomplete or "
+                f"the file changed. {retry}"
+            )
+        if wrong is not None:
+            published = f"published MD5 {md5}" if wrong == "MD5" else f"recorded SHA-256 {sha256}"
+            raise DownloadError(
+                f"the file from {url} does not have the {published}, so it is corrupt or was changed on the server "
+                f"and was deleted. {retry} If it fails again, the provider may have replaced the file: compare "
+                "with data/README.md."
             )
         os.replace(staged, path)
     except requests.exceptions.HTTPError as error:
         raise DownloadError(
             f"the server refused {url}: {error}. Check that the URL still works (see data/README.md for the "
-            f"provider's page); if the file moved, download it by hand and place it at {path}."
+            f"provider's page); if the file moved, download it by hand and place it at {path}. {saved}"
         ) from error
     except (requests.exceptions.Timeout, requests.exceptions.ConnectionError) as error:
         kind = (
             "timed out"
             if "timed out" in str(error).lower() or "timeout" in type(error).__name__.lower()
-            else ("lost its connection")
+            else "lost its connection"
         )
         raise DownloadError(
-            f"the download of {url} {kind} (timeout {timeout:g} s): {error}. Check your network; {retry}"
+            f"the download of {url} {kind} (timeout {timeout:g} s): {error}. Check your network. {retry}"
         ) from error
     except requests.exceptions.RequestException as error:
         raise DownloadError(f"the download of {url} failed: {error}. {retry}") from error
-    except ValueError as error:
-        if "hash" not in str(error).lower():
-            raise
-        raise DownloadError(
-            f"the file from {url} does not have the published MD5 {md5}, so it is corrupt or was changed on the "
-            f"server and was deleted. {retry} If it fails again, the provider may have replaced the file: compare "
-            "with data/README.md."
-        ) from error
     finally:
-        logger.setLevel(level)
-        _clean_partials(partial_dir)
-        if partial_dir.is_dir() and not any(partial_dir.iterdir()):
-            partial_dir.rmdir()
+        staged.unlink(missing_ok=True)  # only this call's own file; gone already after the rename
+        try:
+            partial_dir.rmdir()  # only when no other download is using it
+        except OSError:
+            pass
     return path
 
 
@@ -297,7 +350,13 @@ def download_dataset(
     folder.mkdir(parents=True, exist_ok=True)
     for item in wanted:
         path = fetch(
-            item.url, folder / item.name, md5=item.md5, size_bytes=item.size_bytes, timeout=timeout, progress=progress
+            item.url,
+            folder / item.name,
+            md5=item.md5,
+            size_bytes=item.size_bytes,
+            timeout=timeout,
+            progress=progress,
+            sha256=item.sha256,
         )
         if item.extract is not None:
             extract(path, folder / item.extract)

@@ -11,8 +11,10 @@ into one `(N, S, S, 1)` float32 array in `[0, 1]`:
    landmarks and pixel spacing can be scaled the same way;
 3. **cache** the resized images in `<data>/<name>/cache/<tag><S>px/`: a few large uint16 arrays (a quantization
    step of 1/65535) with a JSON index, read back through memory maps (see `arraycache`), so a second load costs a
-   memory copy per image. An image whose source file is newer than its cached copy is decoded again; writes are
-   atomic (temporary file + rename), and an interrupted load keeps what it had decoded.
+   memory copy per image. An image whose source file changed since it was cached (another size, modification
+   time, inode or status-change time: `arraycache.file_stamp`) is decoded again, even when the new file carries an
+   older modification time; writes are atomic (temporary file + rename), and an interrupted load keeps what it had
+   decoded.
 
 Example:
     >>> from lecture_lib.datasets import imageio
@@ -32,7 +34,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-from lecture_lib.datasets.arraycache import MAX_SHARDS, ArrayCache, quantize
+from lecture_lib.datasets.arraycache import MAX_SHARDS, ArrayCache, file_stamp, quantize
 
 RESAMPLING = {"area": Image.Resampling.BOX, "lanczos": Image.Resampling.LANCZOS, "bilinear": Image.Resampling.BILINEAR}
 """Antialiased resampling filters by name (Pillow widens the kernel by the scale factor when shrinking)."""
@@ -40,6 +42,7 @@ RESAMPLING = {"area": Image.Resampling.BOX, "lanczos": Image.Resampling.LANCZOS,
 FLUSH_EVERY = 2048
 """A cold load writes a cache shard every this many decoded images, so an interrupted load keeps its work."""
 Reader = Callable[[Path], "Image.Image | np.ndarray"]
+ErrorHandler = Callable[[Path, Exception], None]
 
 
 def _check_size(image_size) -> int:
@@ -173,6 +176,7 @@ def load_images(
     num_workers: int | None = None,
     progress: bool = True,
     desc: str = "images",
+    on_error: ErrorHandler | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Decode and resize many images in parallel, reading from / writing to an on-disk cache.
 
@@ -181,17 +185,20 @@ def load_images(
         image_size: output side `S` in pixels.
         reader: `path -> Pillow image or (H, W) float array in [0, 1]`; default `default_reader`.
         cache_dir: folder for the cache, e.g. `data/nih/cache`; `None` disables caching.
-        root: the dataset folder; cache file names are the paths relative to it (so the cache survives moving
-            the dataset). Files outside it get a hashed name.
+        root: the dataset folder; cache keys are the paths relative to it (so the cache survives renaming or
+            moving the dataset folder on one disk; a copy is decoded again). Files outside it get a hashed name.
         tag: prefix of the cache sub-folder; different readers of the same files (e.g. masks) need different tags.
         method: resampling filter, see `resize`.
         num_workers: threads; default the number of CPU cores.
         progress: show a progress bar (tqdm).
         desc: the progress bar's label.
+        on_error: `None` (default) raises the error of the first file that is missing or cannot be decoded. A
+            function `on_error(path, error)` is called instead (in the calling thread) for each such file, whose
+            image stays 0 and whose size is `(0, 0)`; nothing is cached for it, and the load goes on.
 
     Returns:
         `(images, original_sizes)`: `(N, S, S, 1)` float32 in [0, 1] and `(N, 2)` int64 `(height, width)` of each
-        decoded file before resizing.
+        decoded file before resizing (`(0, 0)` for a file handed to `on_error`).
 
     Raises:
         ValueError: for a bad `image_size` or `method`, or a file that cannot be decoded (named in the message).
@@ -215,7 +222,11 @@ def load_images(
         known = cache.entries() if cache is not None else {}
         for index, (path, key) in enumerate(zip(paths, keys, strict=True)):
             entry = known.get(key)
-            if entry is not None and os.stat(path).st_mtime <= entry.mtime:
+            try:
+                fresh = entry is not None and file_stamp(path) == entry.stamp
+            except FileNotFoundError:  # reported by the decoding step below
+                fresh = False
+            if fresh:
                 hits.append(index)
                 hit_entries.append(entry)
             else:
@@ -229,26 +240,32 @@ def load_images(
             if attempt:
                 raise
 
-    mtimes = np.zeros(len(paths))
+    stamps: list = [None] * len(paths)
     quantized: dict[int, np.ndarray] = {}  # decoded images waiting to be written to the cache
 
-    def work(index: int) -> int:
+    def work(index: int) -> tuple[int, Exception | None]:
         path = paths[index]
-        mtimes[index] = os.stat(path).st_mtime  # before decoding: a file rewritten meanwhile is decoded again later
-        decoded = reader(path)
+        try:
+            stamps[index] = file_stamp(path)  # before decoding: a file rewritten meanwhile is decoded again later
+            decoded = reader(path)
+        except (OSError, ValueError) as error:
+            if on_error is None:
+                raise
+            return index, error
         height, width = (decoded.height, decoded.width) if isinstance(decoded, Image.Image) else decoded.shape[:2]
         small = resize(decoded, size, method)
         images[index, ..., 0] = small
         sizes[index] = height, width
         if cache is not None:
             quantized[index] = quantize(small)
-        return index
+        return index, None
 
     done: list[int] = []
 
     def flush() -> None:
         if cache is not None and done:
-            cache.add(np.stack([quantized.pop(i) for i in done]), [keys[i] for i in done], sizes[done], mtimes[done])
+            batch = np.stack([quantized.pop(i) for i in done])
+            cache.add(batch, [keys[i] for i in done], sizes[done], [stamps[i] for i in done])
             done.clear()
 
     workers = num_workers or os.cpu_count() or 1
@@ -260,9 +277,13 @@ def load_images(
             else:
                 pool = ThreadPoolExecutor(max_workers=workers)
                 results = pool.map(work, misses)
-            for index in results:
-                done.append(index)
+            for index, error in results:
                 bar.update()
+                if error is not None:
+                    images[index] = 0.0
+                    on_error(paths[index], error)
+                    continue
+                done.append(index)
                 if len(done) >= FLUSH_EVERY:
                     flush()
         finally:

@@ -8,7 +8,9 @@ Columns, ...`), `mimic-cxr-2.0.0-chexpert.csv.gz` and `mimic-cxr-2.0.0-negbio.cs
 `files/p10/p10000032/s50414267/02aa804e-....jpg` (`image_path`).
 
 Labels are per study and are joined to each image by `(subject_id, study_id)`, then mapped exactly like CheXpert
-(`lecture_lib.datasets.chexpert.CHEXPERT_TO_SLIDE`, same uncertain / blank policies).
+(`lecture_lib.datasets.chexpert.CHEXPERT_TO_SLIDE`, same uncertain / blank policies). An image whose study has no
+row in the label file gets NaN for every code whatever the blank policy: a blank cell means "not mentioned in the
+report", a missing row means the labeller says nothing at all.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from lecture_lib.datasets import download as dl
@@ -60,7 +63,8 @@ def load_mimic(
         split: `"train"`, `"validate"`, `"test"` (official split) or `None` for all.
         labeler: `"chexpert"` or `"negbio"`.
         uncertain: -1 policy, see `lecture_lib.datasets.chexpert.map_labels`.
-        blank: blank policy, see `map_labels`.
+        blank: blank policy, see `map_labels`; it applies to blank cells, not to studies without a label row
+            (those images are NaN everywhere).
         views: keep these `ViewPosition`s (`None` keeps all, including LATERAL and LL).
         num_workers: decoding threads.
         progress: show a progress bar.
@@ -88,7 +92,8 @@ def load_mimic(
         meta = meta[meta["dicom_id"].isin(split_table.loc[split_table["split"] == split, "dicom_id"])]
     if views is not None:
         meta = meta[meta["ViewPosition"].isin([str(view).upper() for view in views])]
-    table = meta.merge(study_labels, on=["subject_id", "study_id"], how="left", validate="many_to_one")
+    table = meta.merge(study_labels, on=["subject_id", "study_id"], how="left", validate="many_to_one",
+                       indicator="_labelled")  # fmt: skip
     table["path"] = [image_path(s, t, d) for s, t, d in zip(table["subject_id"], table["study_id"], table["dicom_id"],
                                                             strict=True)]  # fmt: skip
     table, images = load_table_images(
@@ -97,9 +102,11 @@ def load_mimic(
                   f"{MIMIC.instructions(folder)}",
         max_images=max_images, num_workers=num_workers, progress=progress, desc="MIMIC-CXR",
     )  # fmt: skip
+    labels = map_labels(table, uncertain, blank)
+    labels[(table["_labelled"] == "left_only").to_numpy()] = np.nan  # no label row: unknown, not "not mentioned"
     return CXRSet(
         images=images,
-        labels=map_labels(table, uncertain, blank),
+        labels=labels,
         patient_ids=table["subject_id"].astype(str).to_numpy(dtype=object),
         views=table["ViewPosition"].fillna("").astype(str).to_numpy(dtype=object),
         source="mimic",

@@ -195,8 +195,9 @@ def load_nih(
         data_dir: the dataset folder; default `data/nih/` (see `lecture_lib.config.data_dir`).
         image_size: output side in pixels.
         max_images: keep the first `max_images` images (in file order) after filtering; `None` keeps all.
-        download: fetch the label files and the archives numbered in `archives` first (MD5-checked, resumable by
-            restarting, extracted safely).
+        download: fetch the label files and the archives numbered in `archives` first (resumable by restarting,
+            extracted safely). The archives are checked against NIH's MD5s; the label files come from a third-party
+            mirror with no published hash, so check them as their `registry.NIH` notes say.
         split: `"all"`, `"train_val"` or `"test"` (NIH's patient-level lists).
         views: keep only these `View Position`s, e.g. `("PA",)`; `None` keeps PA and AP.
         with_boxes: attach `BBox_List_2017.csv` boxes (scaled to `image_size`) as `boxes` / `box_classes`.

@@ -8,6 +8,9 @@ Quirks handled here:
 - Images are 16-bit PNGs of varying bit depth (12 to 16 bits used), found at `{ImageDir}/{ImageID}`; each image
   is stretched to its own minimum and maximum after decoding so that 12-bit and 16-bit files look alike.
 - `Projection` is `PA`, `L` (lateral), `AP`, `AP_horizontal` (supine), or `COSTAL` / `EXCLUDE` / `UNK`.
+- The images come in one zip per `ImageDir`; a folder that is not there was not downloaded and its rows are left
+  out. About 21 of the 160,868 PNGs listed are missing from their folder, truncated or undecodable: they are
+  skipped with a warning and listed in the result's `unreadable`, instead of ending the load.
 
 Label mapping (`PADCHEST_TO_SLIDE`): each PADChest term below sets its slide code to 1; `normal` is the slide's
 No Finding. The labels were extracted from full reports, so a mapped code whose term is absent is 0 (the report
@@ -36,6 +39,7 @@ from __future__ import annotations
 
 import ast
 import re
+import warnings
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -139,6 +143,24 @@ def read_png16(path: Path) -> np.ndarray:
     return (image - low) / (high - low) if high > low else np.zeros_like(image)
 
 
+def _keep_rows(array: np.ndarray, keep: np.ndarray, chunk: int = 256) -> np.ndarray:
+    """Move the rows of `array` where `keep` is true to its front, in order, and return that part (a view).
+
+    Done in place, a few rows at a time, so that dropping some rows of a large image array does not copy it whole.
+    """
+    kept = np.flatnonzero(keep)
+    if len(kept) == len(array):
+        return array
+    target = 0
+    for run in np.split(kept, np.flatnonzero(np.diff(kept) != 1) + 1):
+        if len(run) and run[0] != target:
+            for offset in range(0, len(run), chunk):
+                count = min(chunk, len(run) - offset)
+                array[target + offset : target + offset + count] = array[run[0] + offset : run[0] + offset + count]
+        target += len(run)
+    return array[:target]
+
+
 def load_padchest(
     data_dir: Path | str | None = None,
     image_size: int = 256,
@@ -153,7 +175,7 @@ def load_padchest(
     Args:
         data_dir: the dataset folder; default `data/padchest/`.
         image_size: output side in pixels.
-        max_images: keep the first images (CSV order) present on disk.
+        max_images: keep the first readable images (CSV order) on disk.
         download: PADChest needs a request form: `True` raises the instructions.
         projections: `Projection` values to keep; default the frontal ones `("PA", "AP", "AP_horizontal")`,
             add `"L"` for laterals.
@@ -161,32 +183,79 @@ def load_padchest(
         progress: show a progress bar.
 
     Returns:
-        `CXRSet` with `labels (N, 15)`, `patient_ids`, `views` (the `Projection`), `source="padchest"`.
+        `CXRSet` with `labels (N, 15)`, `patient_ids`, `views` (the `Projection`), `source="padchest"`, and the
+        attribute `unreadable`: `{"<ImageDir>/<ImageID>": reason}` for each image that was skipped because it is
+        missing from a downloaded folder or cannot be decoded (a warning says how many and which). Only this
+        result has it; `split` and `concatenate` do not carry it.
 
     Raises:
-        DatasetNotFoundError: when the CSV or the images are missing.
+        DatasetNotFoundError: when the CSV or the images are missing, or no listed image can be read.
+        ValueError: for a `max_images` that is not a positive integer.
     """
     folder = dl.dataset_folder("padchest", data_dir)
+    if max_images is not None and (isinstance(max_images, bool) or not isinstance(max_images, int) or max_images < 1):
+        raise ValueError(f"max_images must be a positive integer or None, got {max_images!r}")
     if download:
         dl.download_dataset(PADCHEST, folder)
     found = dl.require(PADCHEST, folder, [LABEL_FILES])
     table = read_labels(found[LABEL_FILES[0]])
     table = table[table["Projection"].isin(list(projections))]
-    paths = [folder / str(directory) / image for directory, image in zip(table["ImageDir"], table["ImageID"],
-                                                                         strict=True)]  # fmt: skip
-    present = np.array([path.exists() for path in paths], dtype=bool)
-    table, paths = table[present], [path for path, ok in zip(paths, present, strict=True) if ok]
-    if not paths:
+    downloaded = {directory for directory in set(table["ImageDir"]) if (folder / str(directory)).is_dir()}
+    table = table[table["ImageDir"].isin(downloaded)]
+    if table.empty:
         raise dl.DatasetNotFoundError(f"no PADChest image of the CSV exists under {folder}/<ImageDir>/.\n"
                                       f"{PADCHEST.instructions(folder)}")  # fmt: skip
-    if max_images is not None:
-        table, paths = table.iloc[:max_images], paths[:max_images]
-    images, _ = load_images(paths, image_size, reader=read_png16, cache_dir=folder / "cache", root=folder,
-                            tag="stretched-", num_workers=num_workers, progress=progress, desc="PADChest")  # fmt: skip
-    return CXRSet(
+    unreadable: dict[str, str] = {}
+
+    def skip(path: Path, error: Exception) -> None:
+        name = path.relative_to(folder).as_posix()
+        unreadable[name] = "missing" if isinstance(error, FileNotFoundError) else str(error.__cause__ or error)
+
+    wanted = len(table) if max_images is None else max_images
+    parts: list[tuple[pd.DataFrame, np.ndarray]] = []
+    start = tried = 0
+    while wanted > 0 and start < len(table):  # replace unreadable images by the next ones, up to max_images
+        batch = table.iloc[start : start + wanted]
+        start += len(batch)
+        tried += len(batch)
+        paths = [folder / str(row.ImageDir) / row.ImageID for row in batch[["ImageDir", "ImageID"]].itertuples()]
+        images, sizes = load_images(
+            paths,
+            image_size,
+            reader=read_png16,
+            cache_dir=folder / "cache",
+            root=folder,
+            tag="stretched-",
+            num_workers=num_workers,
+            progress=progress,
+            desc="PADChest",
+            on_error=skip,
+        )
+        readable = sizes[:, 0] > 0
+        parts.append((batch[readable], _keep_rows(images, readable)))
+        wanted -= int(readable.sum())
+    if unreadable:
+        shown = ", ".join(f"{name} ({reason})" for name, reason in list(unreadable.items())[:10])
+        more = f" and {len(unreadable) - 10} more" if len(unreadable) > 10 else ""
+        warnings.warn(
+            f"{len(unreadable)} of {tried} PADChest images could not be read and were left out with their labels: "
+            f"{shown}{more}. The result's .unreadable lists them all; fetch the zips of their folders again if "
+            "these files should be there.",
+            stacklevel=2,
+        )
+    table = pd.concat([rows for rows, _ in parts])
+    if table.empty:
+        raise dl.DatasetNotFoundError(
+            f"none of the {tried} PADChest images tried under {folder} could be read (see the warning); fetch the "
+            f"zips again.\n{PADCHEST.instructions(folder)}"
+        )
+    images = parts[0][1] if len(parts) == 1 else np.concatenate([part for _, part in parts])
+    data = CXRSet(
         images=images,
         labels=map_labels(table["Labels"].tolist()),
         patient_ids=table["PatientID"].to_numpy(dtype=object),
         views=table["Projection"].to_numpy(dtype=object),
         source="padchest",
     )
+    data.unreadable = unreadable
+    return data

@@ -38,7 +38,8 @@ class RemoteFile:
         md5: the MD5 published by the provider (hex), or `None` when none is published.
         size_bytes: size in bytes when a source states it exactly, else `None`.
         extract: for archives, the folder (relative to `data/<dataset>/`) they are unpacked into; `None` otherwise.
-        note: anything a person fetching the file should know.
+        note: anything a person fetching the file should know (for a file with no hash: why, and what to check).
+        sha256: the SHA-256 (hex) of the file at `url`, when it was verified; `download.fetch` enforces it.
     """
 
     name: str
@@ -47,6 +48,7 @@ class RemoteFile:
     size_bytes: int | None = None
     extract: str | None = None
     note: str = ""
+    sha256: str | None = None
 
 
 @dataclasses.dataclass(frozen=True)
@@ -125,9 +127,15 @@ _NIH_ARCHIVES = (
     ("hhq8fkdgvcari67vfhs7ppg2w6ni4jze", "499aefc67207a5a97692424cf5dbeed5"),
     ("ioqwiy20ihqwyr8pf4c24eazhh281pbu", "dc9fda1757c2de0032b63347a7d2895c"),
 )
-# The label files have no static Box link in NIH's script; the Hugging Face mirror (alkzar90/NIH-Chest-X-ray-dataset,
-# folder data/) serves them unchanged. NIH publishes no hash for them, so md5 is None.
+# The label files have no static Box link in NIH's script; a third-party Hugging Face mirror
+# (alkzar90/NIH-Chest-X-ray-dataset, folder data/) serves them. NIH publishes no hash for them, and this entry was
+# written without network access, so neither a mirror revision nor the SHA-256 of the mirror's files could be
+# checked: the URLs follow the mirror's main branch and no hash is enforced. Each note says what to check instead.
+# The reference SHA-256s are those of NIH's files in the course's reference data (`../shared/realdata/`, gzipped;
+# gzip names Data_Entry_2017_v2020.csv of 2020-07-29 and BBox_List_2017.csv of 2020-07-28); a maintainer who
+# confirms that the mirror serves the same bytes should pin its commit in _NIH_MIRROR and move them to `sha256`.
 _NIH_MIRROR = "https://huggingface.co/datasets/alkzar90/NIH-Chest-X-ray-dataset/resolve/main/data/"
+_NIH_UNPINNED = "Not pinned: a third-party mirror whose revision and hash could not be verified (see registry.py). "
 
 NIH = DatasetInfo(
     name="nih",
@@ -151,11 +159,35 @@ NIH = DatasetInfo(
             for index, (key, md5) in enumerate(_NIH_ARCHIVES, start=1)
         ),
         RemoteFile(
-            "Data_Entry_2017_v2020.csv", _NIH_MIRROR + "Data_Entry_2017_v2020.csv", note="labels, 2020 revision"
+            "Data_Entry_2017_v2020.csv",
+            _NIH_MIRROR + "Data_Entry_2017_v2020.csv",
+            note=(
+                "labels, 2020 revision. " + _NIH_UNPINNED + "To check: NIH's copy has SHA-256 "
+                "dc1d2df67fdc1c5a7601d48699cda2b13dc2c4841488b4183dcf04884dbaca11 (9,003,499 bytes); a copy with "
+                "another hash must still have 112,120 rows, 11 columns and 30,805 patients."
+            ),
         ),
-        RemoteFile("BBox_List_2017.csv", _NIH_MIRROR + "BBox_List_2017.csv", note="984 boxes on 880 images"),
-        RemoteFile("train_val_list.txt", _NIH_MIRROR + "train_val_list.txt", note="patient-level split"),
-        RemoteFile("test_list.txt", _NIH_MIRROR + "test_list.txt", note="patient-level split"),
+        RemoteFile(
+            "BBox_List_2017.csv",
+            _NIH_MIRROR + "BBox_List_2017.csv",
+            note=(
+                "984 boxes on 880 images. " + _NIH_UNPINNED + "To check: NIH's copy has SHA-256 "
+                "0bbfea9d4c4e9771481b3023b1bc9f0df9dea924453b12986beb29b0c4d0c95b (92,416 bytes); a copy with "
+                "another hash must still have 984 boxes on 880 images."
+            ),
+        ),
+        RemoteFile(
+            "train_val_list.txt",
+            _NIH_MIRROR + "train_val_list.txt",
+            note="patient-level split. " + _NIH_UNPINNED + "To check: with test_list.txt, it lists each of the "
+            "112,120 images of the label file exactly once, and no patient is in both lists.",
+        ),
+        RemoteFile(
+            "test_list.txt",
+            _NIH_MIRROR + "test_list.txt",
+            note="patient-level split. " + _NIH_UNPINNED + "To check: with train_val_list.txt, it lists each of "
+            "the 112,120 images of the label file exactly once, and no patient is in both lists.",
+        ),
     ),
     layout="""\
 data/nih/
