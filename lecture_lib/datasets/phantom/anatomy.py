@@ -341,11 +341,27 @@ class LungMargins:
         thorax: the hemithorax inside chest wall, diaphragm, mediastinum and heart (pleural fluid included).
         air: the air-filled lung field above any pleural fluid (a pneumothorax included).
         lung: the lung itself, collapsed away from the chest wall by a pneumothorax.
+        air_depth, lung_depth: `air` and `lung` with the heart and diaphragm borders moved `RETROCARDIAC_MM` and
+            `RECESS_MM` outward: where the lung's thickness along the beam fades (the masks follow `air` and `lung`).
     """
 
     thorax: np.ndarray
     air: np.ndarray
     lung: np.ndarray
+    air_depth: np.ndarray
+    lung_depth: np.ndarray
+
+
+LUNG_EDGE_MM = 14.0
+"""Depth (mm) over which the aerated lung's thickness along the beam rises from 0 at its border (`ramp`)."""
+
+RETROCARDIAC_MM = 8.0
+"""How far (mm) lung tissue reaches behind the heart's silhouette: the lower lobes lie behind the heart, so its
+border is the dark end of a gradient that fades into the heart, as the heart's own thickness grows from its edge."""
+
+RECESS_MM = 10.0
+"""How far (mm) lung tissue reaches below the top of a hemidiaphragm: the posterior costophrenic recesses lie
+behind the domes, so the visible lung base also fades into the diaphragm rather than into the lung."""
 
 
 def lung_margins(q, v, u, patient: Patient, hemithorax: Hemithorax) -> LungMargins:
@@ -374,7 +390,9 @@ def lung_margins(q, v, u, patient: Patient, hemithorax: Hemithorax) -> LungMargi
     hu = (du * heart.cos + dvh * heart.sin) * (1.0 / heart.major)
     hv = (dvh * heart.cos - du * heart.sin) * (1.0 / heart.minor)
     rho = np.sqrt(hu * hu + hv * hv)
-    thorax = np.minimum(np.minimum(m_wall, m_dome), np.minimum(m_med, (rho - 1.0) * heart.minor))
+    m_heart = (rho - 1.0) * heart.minor
+    thorax = np.minimum(np.minimum(m_wall, m_dome), np.minimum(m_med, m_heart))
+    depth = np.minimum(np.minimum(m_wall, m_dome + RECESS_MM), np.minimum(m_med, m_heart + RETROCARDIAC_MM))
     air = thorax
     if hemithorax.fluid_level is not None:
         frac = clip((q - m0) / (width - m0), 0.0, 1.0)
@@ -382,14 +400,18 @@ def lung_margins(q, v, u, patient: Patient, hemithorax: Hemithorax) -> LungMargi
         frac *= frac
         rim = frac * frac
         rim *= rim
-        air = np.minimum(thorax, (hemithorax.fluid_level - hemithorax.meniscus * (0.6 * frac + 1.2 * rim) - v) * 0.85)
-    lung = air
+        fluid = (hemithorax.fluid_level - hemithorax.meniscus * (0.6 * frac + 1.2 * rim) - v) * 0.85
+        air = np.minimum(thorax, fluid)
+        depth = np.minimum(depth, fluid)
+    lung, lung_depth = air, depth
     if hemithorax.pneumothorax:
         b = widest - apex
         lateral = clip((q - 0.25 * width) / (0.35 * width), 0.0, 1.0)
         apical = clip((apex + 0.45 * b - v) / (0.3 * b), 0.0, 1.0)
-        lung = np.minimum(air, m_wall - hemithorax.pneumothorax * np.maximum(lateral, apical))
-    return LungMargins(thorax=thorax, air=air, lung=lung)
+        collapsed = m_wall - hemithorax.pneumothorax * np.maximum(lateral, apical)
+        lung = np.minimum(air, collapsed)
+        lung_depth = np.minimum(depth, collapsed)
+    return LungMargins(thorax=thorax, air=air, lung=lung, air_depth=depth, lung_depth=lung_depth)
 
 
 def sample_point_in_lung(
@@ -669,8 +691,10 @@ def _add_lungs(frame: Frame, patient: Patient, body, projection, lung_ramp, mask
         uw, vw = u[win], v[win]
         q = (uw - cx) * sign
         margins = lung_margins(q, vw, uw, patient, hemithorax)
-        ramp_air = ramp(margins.air, 14.0)
-        ramp_lung = ramp_air if margins.lung is margins.air else ramp(margins.lung, 14.0)  # same without a PTX
+        ramp_air = ramp(margins.air_depth, LUNG_EDGE_MM)
+        ramp_lung = (
+            ramp_air if margins.lung is margins.air else ramp(margins.lung_depth, LUNG_EDGE_MM)
+        )  # same without a PTX
         local = (patient.lung_attenuation * ramp_lung - MU_SOFT * ramp_air) * (body[win] * patient.lung_depth)
         # Lung markings: vessel trees out of each hilum. Each generation of branches spans a doubling of the
         # distance r; within it every branch forks into two that diverge to the next generation's angles, and the
