@@ -68,22 +68,23 @@ WINDOW_FUNCTIONS = ("LINEAR", "LINEAR_EXACT", "SIGMOID")
 AUTO_WINDOW_PERCENTILES = (0.5, 99.5)
 """`window="auto"` spans these percentiles of the modality values (robust to collimator edges and labels)."""
 
-# pip packages that provide a decoder, by transfer syntax UID; pydicom itself decodes the uncompressed and RLE ones.
-_JPEG_DECODERS = "pylibjpeg pylibjpeg-libjpeg"
-_J2K_DECODERS = "pylibjpeg pylibjpeg-openjpeg"
-_DECODER_PACKAGES = {
-    dicom_uid.JPEGBaseline8Bit: _JPEG_DECODERS,
-    dicom_uid.JPEGExtended12Bit: _JPEG_DECODERS,
-    dicom_uid.JPEGLossless: _JPEG_DECODERS,
-    dicom_uid.JPEGLosslessSV1: _JPEG_DECODERS,
-    dicom_uid.JPEGLSLossless: _JPEG_DECODERS,
-    dicom_uid.JPEGLSNearLossless: _JPEG_DECODERS,
-    dicom_uid.JPEG2000Lossless: _J2K_DECODERS,
-    dicom_uid.JPEG2000: _J2K_DECODERS,
-    dicom_uid.HTJ2KLossless: _J2K_DECODERS,
-    dicom_uid.HTJ2KLosslessRPCL: _J2K_DECODERS,
-    dicom_uid.HTJ2K: _J2K_DECODERS,
-    dicom_uid.RLELossless: "pylibjpeg pylibjpeg-rle",
+# How to install a decoder, by transfer syntax UID. pydicom itself decodes the uncompressed and RLE ones, and Pillow
+# (a dependency) JPEG Baseline, 8-bit JPEG Extended and JPEG 2000; the others need the `dicom-codecs` extra.
+_LIBJPEG_HINT = "`pip install pylibjpeg pylibjpeg-libjpeg` (GPL-3; part of the course's `dicom-codecs` extra)"
+_OPENJPEG_HINT = "`pip install pylibjpeg pylibjpeg-openjpeg` (part of the course's `dicom-codecs` extra)"
+_DECODER_HINTS = {
+    dicom_uid.JPEGBaseline8Bit: f"`pip install pillow` or {_LIBJPEG_HINT}",
+    dicom_uid.JPEGExtended12Bit: f"`pip install pillow` (8-bit files) or {_LIBJPEG_HINT}",
+    dicom_uid.JPEGLossless: _LIBJPEG_HINT,
+    dicom_uid.JPEGLosslessSV1: _LIBJPEG_HINT,
+    dicom_uid.JPEGLSLossless: f"`pip install pyjpegls` or {_LIBJPEG_HINT}",
+    dicom_uid.JPEGLSNearLossless: f"`pip install pyjpegls` or {_LIBJPEG_HINT}",
+    dicom_uid.JPEG2000Lossless: f"`pip install pillow` or {_OPENJPEG_HINT}",
+    dicom_uid.JPEG2000: f"`pip install pillow` or {_OPENJPEG_HINT}",
+    dicom_uid.HTJ2KLossless: _OPENJPEG_HINT,
+    dicom_uid.HTJ2KLosslessRPCL: _OPENJPEG_HINT,
+    dicom_uid.HTJ2K: _OPENJPEG_HINT,
+    dicom_uid.RLELossless: "`pip install pylibjpeg pylibjpeg-rle`",
 }
 
 
@@ -435,8 +436,8 @@ def _check_window(window) -> tuple[float, float]:
     return center, width
 
 
-def _decoder_packages(transfer_syntax: str) -> str:
-    return _DECODER_PACKAGES.get(transfer_syntax, "pylibjpeg pylibjpeg-libjpeg pylibjpeg-openjpeg")
+def _decoder_hint(transfer_syntax: str) -> str:
+    return _DECODER_HINTS.get(transfer_syntax, f"{_LIBJPEG_HINT} or {_OPENJPEG_HINT}")
 
 
 def _check_decodable(ds: Dataset, path: Path) -> str:
@@ -453,7 +454,7 @@ def _check_decodable(ds: Dataset, path: Path) -> str:
     if not decoder.is_available:
         raise RuntimeError(
             f"{path}: pixel data is compressed with {transfer_syntax.name} ({transfer_syntax}) and no decoder for it "
-            f"is installed. Install one with `pip install {_decoder_packages(transfer_syntax)}` "
+            f"is installed. Install one with {_decoder_hint(transfer_syntax)} "
             f"(pydicom's decoder plugins: {'; '.join(decoder.missing_dependencies)})"
         )
     return transfer_syntax
