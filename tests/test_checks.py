@@ -94,7 +94,10 @@ def test_value_checks_name_the_range_received_and_let_nan_pass():
     with pytest.raises(ValueError, match=r"y_true must hold values in \[0, 1\], got values from 0 to 255; divide"):
         checks.check_values_in(np.array([0, 255, np.nan]), "y_true", 0.0, 1.0, "divide by 255")
     checks.check_span([np.zeros(3), np.ones(3)], "the images", 1.0, "fix")
-    with pytest.raises(ValueError, match=r"the images span 100 to 110, a range of 10, wider than max_val=1; fix"):
+    checks.check_span([np.zeros(3), np.full(3, 2.0)], "the images", 1.0, "fix")  # up to twice max_val passes
+    with pytest.raises(ValueError, match=r"a range of 2\.01, more than twice"):
+        checks.check_span([np.zeros(3), np.full(3, 2.01)], "the images", 1.0, "fix")
+    with pytest.raises(ValueError, match=r"the images span 100 to 110, a range of 10, more than twice max_val=1; fix"):
         checks.check_span([np.full(3, 100.0), np.full(3, 110.0)], "the images", 1.0, "fix")
 
 

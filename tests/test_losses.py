@@ -459,7 +459,7 @@ def test_detection_losses_refuse_logits_without_from_logits():
 
 def test_ssim_losses_refuse_8bit_images_with_max_val_one():
     images = np.full((1, 16, 16, 1), 100.0, "float32")
-    with pytest.raises(ValueError, match="span 100 to 110.*wider than max_val=1; .*max_val=255"):
+    with pytest.raises(ValueError, match="span 100 to 110.*more than twice max_val=1; .*max_val=255"):
         losses.ssim_loss(images, images + 10.0, filter_size=7)
     assert float(numpy_of(losses.ssim_loss(images, images + 10.0, max_val=255.0, filter_size=7))[0]) > 0.0
 

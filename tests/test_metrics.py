@@ -245,15 +245,18 @@ def test_ssim_and_psnr_refuse_8bit_images_with_max_val_one():
     # Two flat images 10 grey levels apart scored SSIM 0.997 with max_val=1.
     x = np.full((1, 16, 16, 1), 100.0, "float32")
     for fn in (metrics.ssim, metrics.psnr):
-        with pytest.raises(ValueError, match="the images span 100 to 110, a range of 10, wider than max_val=1"):
+        with pytest.raises(ValueError, match="the images span 100 to 110, a range of 10, more than twice max_val=1"):
             fn(x, x + 10.0)
     # Flat images: only the luminance term (2·100·110 + C1) / (100² + 110² + C1) with C1 = (0.01·255)² is left
     # (up to float32 cancellation in the variances E[x²] - μ², about 1e-4 here).
     c1 = (0.01 * 255.0) ** 2
     expected = (2 * 100 * 110 + c1) / (100**2 + 110**2 + c1)
     assert float(metrics.ssim(x, x + 10.0, max_val=255.0)[0]) == pytest.approx(expected, rel=3e-4)
-    with pytest.raises(ValueError, match="wider than max_val=1"):
+    with pytest.raises(ValueError, match="more than twice max_val=1"):
         metrics.SSIMMetric()(x, x + 10.0)
+    # A [0, 1] image with noise overshooting its range a little (-0.15 to 1.09, as in notebook 05) is measured.
+    noisy = np.linspace(-0.15, 1.09, 256, dtype="float32").reshape(1, 16, 16, 1)
+    assert float(metrics.ssim(noisy, noisy)[0]) == pytest.approx(1.0)
     # Images in [-1, 1] (a tanh generator) have a range of 2.
     signed = np.linspace(-1.0, 1.0, 256, dtype="float32").reshape(1, 16, 16, 1)
     assert float(metrics.ssim(signed, signed, max_val=2.0)[0]) == pytest.approx(1.0)
