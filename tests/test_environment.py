@@ -74,7 +74,7 @@ def test_version_is_one_string_everywhere():
 
 
 def test_licence_file_matches_pyproject_and_citation():
-    assert PROJECT["license"] == {"text": "MIT"}
+    assert PROJECT["license"] == "MIT" and PROJECT["license-files"] == ["LICENSE"]
     assert (ROOT / "LICENSE").read_text().startswith("MIT License\n")
     assert CITATION["license"] == "MIT"
 
