@@ -4,6 +4,7 @@ import importlib
 
 import numpy as np
 import pytest
+from loader_fixtures import make_nih
 
 from lecture_lib.datasets import catalog
 
@@ -97,3 +98,36 @@ def test_a_single_view_string_is_one_view(monkeypatch):
     catalog.load("nih", views="PA")  # was read as the views ['A', 'P']
     catalog.load("nih", views=("PA", "AP"), num_images=np.int64(3))
     assert calls[0]["views"] == ["PA"] and calls[1]["views"] == ("PA", "AP") and calls[1]["max_images"] == 3
+
+
+# ------------------------------------------------------------------------------------ one switch to real data (issue 13)
+
+
+def test_phantom_only_options_are_left_out_for_a_real_source_with_a_warning(tmp_path):
+    # 03 and 05 call load(DATASET, ..., findings=..., bone_free=False, mask_names=(), acquisition=...); with
+    # DATASET = "nih" that raised "load_nih() got an unexpected keyword argument 'findings'".
+    folder = make_nih(tmp_path / "nih")
+    with pytest.warns(UserWarning, match=r"load\('nih'\) ignores acquisition, bone_free, findings, mask_names"):
+        data = catalog.load(
+            "nih",
+            image_size=32,
+            num_images=3,
+            data_dir=folder,
+            findings=[["Mass"]] * 3,
+            bone_free=False,
+            mask_names=(),
+            acquisition="standard",
+            progress=False,
+        )
+    assert data.source == "nih" and data.images.shape == (3, 32, 32, 1)
+
+
+def test_options_a_real_loader_takes_are_passed_on_even_if_the_phantom_has_them(monkeypatch):
+    calls = []
+
+    def with_masks(*, image_size, max_images, mask_names=None):
+        calls.append(mask_names)
+
+    monkeypatch.setattr(catalog, "_resolve", lambda name: ("jsrt", with_masks))
+    catalog.load("jsrt", mask_names=("heart",))
+    assert calls == [("heart",)]

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import importlib
 import inspect
+import warnings
 
 from lecture_lib.checks import check_choice, check_count
 
@@ -27,6 +28,11 @@ SOURCES: dict[str, str] = {
     "shenzhen": "lecture_lib.datasets.shenzhen:load_shenzhen",
 }
 """Source name -> `module:function` returning a `CXRSet`."""
+
+
+PHANTOM_OPTIONS = ("studies_per_patient", "prevalence", "findings", "mask_names", "bone_free", "acquisition")
+"""Options that only shape the phantom's rendering: a real source that does not take one ignores it with a warning,
+so a notebook's `load(DATASET, ..., findings=..., acquisition=...)` runs unchanged when `DATASET` names a real set."""
 
 
 def _key(name: str) -> str:
@@ -51,7 +57,8 @@ def load(name: str, *, image_size: int = 128, num_images: int | None = None, see
         seed: the phantom's seed, and the split seed of the real loaders that take one (`"montgomery"`,
             `"shenzhen"`); the other real loaders ignore it.
         **options: passed on to the source's function, e.g. `prevalence=` for the phantom or `download=True`.
-            A single view such as `views="PA"` is read as `views=["PA"]`.
+            A single view such as `views="PA"` is read as `views=["PA"]`. `PHANTOM_OPTIONS` that a real source
+            does not take are left out, with a warning naming them.
 
     Returns:
         A `CXRSet` with `images` `(num_images, image_size, image_size, 1)` and whatever ground truth the source has.
@@ -72,6 +79,16 @@ def load(name: str, *, image_size: int = 128, num_images: int | None = None, see
         if num_images is None:
             raise ValueError("the phantom renders as many images as you ask for: pass num_images, e.g. 600")
         return function(num_images, image_size=image_size, seed=seed, **options)
-    if "seed" in inspect.signature(function).parameters:
+    parameters = inspect.signature(function).parameters
+    ignored = sorted(name for name in options if name in PHANTOM_OPTIONS and name not in parameters)
+    if ignored:
+        warnings.warn(
+            f"load({key!r}) ignores {', '.join(ignored)}: {'it shapes' if len(ignored) == 1 else 'they shape'} only "
+            "the phantom; a real dataset has the findings, masks and acquisitions it has",
+            UserWarning,
+            stacklevel=2,
+        )
+        options = {name: value for name, value in options.items() if name not in ignored}
+    if "seed" in parameters:
         options["seed"] = seed
     return function(image_size=image_size, max_images=num_images, **options)
