@@ -342,7 +342,8 @@ class LungMargins:
         air: the air-filled lung field above any pleural fluid (a pneumothorax included).
         lung: the lung itself, collapsed away from the chest wall by a pneumothorax.
         air_depth, lung_depth: `air` and `lung` with the heart and diaphragm borders moved `RETROCARDIAC_MM` and
-            `RECESS_MM` outward: where the lung's thickness along the beam fades (the masks follow `air` and `lung`).
+            `RECESS_MM` outward and the chest wall `PLEURA_MM` inward: where the lung's thickness along the beam
+            fades (the masks follow `air` and `lung`).
     """
 
     thorax: np.ndarray
@@ -351,6 +352,11 @@ class LungMargins:
     air_depth: np.ndarray
     lung_depth: np.ndarray
 
+
+PLEURA_MM = 5.0
+"""How far (mm) inside the lung's border at the chest wall and apex its darkness begins: the parietal pleura,
+extrapleural fat, the innermost intercostal muscles and the ribs' companion shadows line the wall, so the lung's
+border (where readers draw it) lies a few millimetres outside the dark field."""
 
 LUNG_EDGE_MM = 14.0
 """Depth (mm) over which the aerated lung's thickness along the beam rises from 0 at its border (`ramp`)."""
@@ -392,7 +398,7 @@ def lung_margins(q, v, u, patient: Patient, hemithorax: Hemithorax) -> LungMargi
     rho = np.sqrt(hu * hu + hv * hv)
     m_heart = (rho - 1.0) * heart.minor
     thorax = np.minimum(np.minimum(m_wall, m_dome), np.minimum(m_med, m_heart))
-    depth = np.minimum(np.minimum(m_wall, m_dome + RECESS_MM), np.minimum(m_med, m_heart + RETROCARDIAC_MM))
+    depth = np.minimum(np.minimum(m_wall - PLEURA_MM, m_dome + RECESS_MM), np.minimum(m_med, m_heart + RETROCARDIAC_MM))
     air = thorax
     if hemithorax.fluid_level is not None:
         frac = clip((q - m0) / (width - m0), 0.0, 1.0)
