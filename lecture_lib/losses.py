@@ -154,8 +154,8 @@ def class_weights_from_labels(labels, method: str = "ratio", max_weight: float |
     With N_pos and N_neg the numbers of known positive and negative labels of a class (NaN labels are not
     counted):
 
-    - `"ratio"`: w_pos = N_neg / N_pos, w_neg = 1: one positive weighs as much as all negatives together
-      (PyTorch's `pos_weight` recipe).
+    - `"ratio"`: w_pos = N_neg / N_pos, w_neg = 1: each positive counts as much as N_neg / N_pos negatives, so all
+      positives together weigh as much as all negatives together (N_pos · w_pos = N_neg; PyTorch's `pos_weight` recipe).
     - `"balanced"`: w_pos = N / (2 N_pos), w_neg = N / (2 N_neg) with N = N_pos + N_neg, so both labels carry half
       the total weight (scikit-learn's `compute_class_weight("balanced")`, per class).
 

@@ -1393,10 +1393,16 @@ _LANDMARKS_AND_GENERATION: tuple[Question, ...] = (
         "generation_activation",
         "Generation",
         "The output activation of an image generator",
-        "The bone-suppression network must output an image with intensities in **[0, 1]**, like its input. Which "
-        "final activation fits?",
+        "A generator paints its output image directly from its last feature map (no residual, unlike notebook 05's "
+        "bone model) and must give intensities in **[0, 1]**, like its input. Which final activation guarantees "
+        "that range by itself?",
         {
-            "a": ("ReLU", "ReLU is unbounded above, so it can overshoot 1 (it only guarantees ≥ 0)."),
+            "a": (
+                "ReLU",
+                "ReLU only clips at 0 from below and is unbounded above, so on an arbitrary pre-activation it can "
+                "exceed 1. Notebook 05's bone model stays in [0, 1] with ReLU(x − b) only because x ≤ 1 and b ≥ 0 "
+                "make x − b ≤ 1: the bound comes from the residual, not from the ReLU.",
+            ),
             "b": (
                 "Tanh",
                 "tanh outputs (−1, 1); it fits when the images are scaled to [−1, 1], not for [0, 1].",
@@ -1409,7 +1415,8 @@ _LANDMARKS_AND_GENERATION: tuple[Question, ...] = (
             ),
         },
         hint="Which activation's range is exactly (0, 1), pixel by pixel?",
-        explanation="Sigmoid keeps every pixel in (0, 1); tanh fits images scaled to [−1, 1].",
+        explanation="Sigmoid keeps every pixel in (0, 1) whatever its input; tanh fits images scaled to [−1, 1]; ReLU "
+        "bounds only from below, unless its input is itself at most 1, as in notebook 05's ReLU(x − b).",
     ),
     # ---------------------------------------------------------------- Datasets
     _choice(

@@ -254,6 +254,7 @@ WRONG_ANSWERS = [
     ("soft_argmax", (HEATMAP / HEATMAP.sum() * np.mgrid[:5, :5][1]).sum(axis=None), "expected two numbers"),
     ("structure_loss", "a", "pixel by pixel"),
     ("ssim_why", "d", "other way round"),
+    ("generation_activation", "a", "unbounded above"),
     ("generation_activation", "b", "(−1, 1)"),
     ("generation_activation", "d", "sum to 1"),
     ("dataset_localised", ["c", "d", "e", "f"], "words from the report"),
