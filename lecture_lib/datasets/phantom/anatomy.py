@@ -414,7 +414,8 @@ def lung_margins(q, v, u, patient: Patient, hemithorax: Hemithorax) -> LungMargi
         b = widest - apex
         lateral = clip((q - 0.25 * width) / (0.35 * width), 0.0, 1.0)
         apical = clip((apex + 0.45 * b - v) / (0.3 * b), 0.0, 1.0)
-        collapsed = m_wall - hemithorax.pneumothorax * np.maximum(lateral, apical)
+        # The pleural air lies inside the wall's lining (`PLEURA_MM`): `pneumothorax` mm of it show beyond that.
+        collapsed = m_wall - (hemithorax.pneumothorax + PLEURA_MM) * np.maximum(lateral, apical)
         lung = np.minimum(air, collapsed)
         lung_depth = np.minimum(depth, collapsed)
     return LungMargins(thorax=thorax, air=air, lung=lung, air_depth=depth, lung_depth=lung_depth)
