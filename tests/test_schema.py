@@ -133,3 +133,12 @@ def test_concatenate_pads_boxes_and_fills_missing_labels():
     assert np.isnan(joined.labels[4:]).all() and joined.box_classes[0].tolist() == [11, -1, -1]
     with pytest.raises(ValueError, match="different sizes"):
         CXRSet.concatenate([first, make(2, size=4)])
+
+
+def test_unreadable_files_stay_listed_through_subset_split_and_concatenate():
+    loaded = make(6, unreadable={"0/b.png": "missing"})
+    assert make(2).unreadable == {}
+    assert loaded[1:3].unreadable == {"0/b.png": "missing"}
+    assert all(part.unreadable == {"0/b.png": "missing"} for part in loaded.split((0.5, 0.5), seed=0, by="image"))
+    joined = CXRSet.concatenate([loaded, make(2, unreadable={"1/c.png": "truncated"})])
+    assert joined.unreadable == {"0/b.png": "missing", "1/c.png": "truncated"}

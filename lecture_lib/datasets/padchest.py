@@ -10,7 +10,7 @@ Quirks handled here:
 - `Projection` is `PA`, `L` (lateral), `AP`, `AP_horizontal` (supine), or `COSTAL` / `EXCLUDE` / `UNK`.
 - The images come in one zip per `ImageDir`; a folder that is not there was not downloaded and its rows are left
   out. About 21 of the 160,868 PNGs listed are missing from their folder, truncated or undecodable: they are
-  skipped with a warning and listed in the result's `unreadable`, instead of ending the load.
+  skipped with a warning and listed in the result's `unreadable` (a `CXRSet` field), instead of ending the load.
 
 Label mapping (`PADCHEST_TO_SLIDE`): each PADChest term below sets its slide code to 1; `normal` is the slide's
 No Finding. The labels were extracted from full reports, so a mapped code whose term is absent is 0 (the report
@@ -183,10 +183,9 @@ def load_padchest(
         progress: show a progress bar.
 
     Returns:
-        `CXRSet` with `labels (N, 15)`, `patient_ids`, `views` (the `Projection`), `source="padchest"`, and the
-        attribute `unreadable`: `{"<ImageDir>/<ImageID>": reason}` for each image that was skipped because it is
-        missing from a downloaded folder or cannot be decoded (a warning says how many and which). Only this
-        result has it; `split` and `concatenate` do not carry it.
+        `CXRSet` with `labels (N, 15)`, `patient_ids`, `views` (the `Projection`), `source="padchest"`, and
+        `unreadable`: `{"<ImageDir>/<ImageID>": reason}` for each image that was skipped because it is missing from
+        a downloaded folder or cannot be decoded (a warning says how many and which).
 
     Raises:
         DatasetNotFoundError: when the CSV or the images are missing, or no listed image can be read.
@@ -250,12 +249,11 @@ def load_padchest(
             f"zips again.\n{PADCHEST.instructions(folder)}"
         )
     images = parts[0][1] if len(parts) == 1 else np.concatenate([part for _, part in parts])
-    data = CXRSet(
+    return CXRSet(
         images=images,
         labels=map_labels(table["Labels"].tolist()),
         patient_ids=table["PatientID"].to_numpy(dtype=object),
         views=table["Projection"].to_numpy(dtype=object),
         source="padchest",
+        unreadable=unreadable,
     )
-    data.unreadable = unreadable
-    return data

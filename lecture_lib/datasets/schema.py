@@ -113,6 +113,8 @@ class CXRSet:
         views: `(N,)` str such as `"PA"`; defaults to `"PA"`.
         pixel_spacing_mm: `(N, 2)` float32 (row, column) spacing in mm, NaN if unknown; defaults to NaN.
         source: where the images come from, e.g. `"phantom"` or `"nih"`.
+        unreadable: files the loader could not read and left out, with their labels: name -> reason (e.g.
+            `"missing"`); kept by `subset`, `split` and `concatenate`, empty when every file was read.
 
     Raises:
         TypeError, ValueError: naming the field, what it received and what is expected.
@@ -131,6 +133,7 @@ class CXRSet:
     views: np.ndarray | None = None
     pixel_spacing_mm: np.ndarray | None = None
     source: str = "unknown"
+    unreadable: dict[str, str] = dataclasses.field(default_factory=dict)
 
     def __post_init__(self):
         images = _check_array(
@@ -321,6 +324,7 @@ class CXRSet:
             views=self.views[rows],
             pixel_spacing_mm=self.pixel_spacing_mm[rows],
             source=self.source,
+            unreadable=dict(self.unreadable),
         )
 
     __getitem__ = subset
@@ -568,4 +572,5 @@ class CXRSet:
             views=stack("views"),
             pixel_spacing_mm=stack("pixel_spacing_mm"),
             source="+".join(sources),
+            unreadable={name: reason for item in sets for name, reason in item.unreadable.items()},
         )
