@@ -699,9 +699,8 @@ def _add_lungs(frame: Frame, patient: Patient, body, projection, lung_ramp, mask
         q = (uw - cx) * sign
         margins = lung_margins(q, vw, uw, patient, hemithorax)
         ramp_air = ramp(margins.air_depth, LUNG_EDGE_MM)
-        ramp_lung = (
-            ramp_air if margins.lung is margins.air else ramp(margins.lung_depth, LUNG_EDGE_MM)
-        )  # same without a PTX
+        # The same profile for air and lung tissue, unless a pneumothorax separates them.
+        ramp_lung = ramp_air if margins.lung is margins.air else ramp(margins.lung_depth, LUNG_EDGE_MM)
         local = (patient.lung_attenuation * ramp_lung - MU_SOFT * ramp_air) * (body[win] * patient.lung_depth)
         # Lung markings: vessel trees out of each hilum. Each generation of branches spans a doubling of the
         # distance r; within it every branch forks into two that diverge to the next generation's angles, and the

@@ -289,7 +289,8 @@ class Pneumothorax:
 
     Attributes:
         side: `RIGHT` or `LEFT`.
-        depth: width of the pleural air at the lateral wall and the apex (mm).
+        depth: width of the pleural air at the lateral wall and the apex (mm), inside the wall's lining
+            (`anatomy.PLEURA_MM`; the pneumothorax mask covers both).
     """
 
     side: int
