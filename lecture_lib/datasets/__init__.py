@@ -15,6 +15,7 @@ import importlib
 from lecture_lib.datasets.catalog import SOURCES, load
 from lecture_lib.datasets.phantom import generate
 from lecture_lib.datasets.schema import CXRSet
+from lecture_lib.datasets.stream import stream
 
 _LAZY = {
     "read_dicom": "lecture_lib.datasets.dicom",
@@ -45,4 +46,4 @@ def __getattr__(name):
     raise AttributeError(f"module 'lecture_lib.datasets' has no attribute {name!r}")
 
 
-__all__ = ["CXRSet", "SOURCES", "generate", "load", *_LAZY]
+__all__ = ["CXRSet", "SOURCES", "generate", "load", "stream", *_LAZY]
