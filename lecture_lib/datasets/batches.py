@@ -75,6 +75,19 @@ class StreamBatches(keras.utils.PyDataset):
     def on_epoch_end(self) -> None:
         self.epoch = self._epoch + 1
 
+    def epoch_callback(self) -> keras.callbacks.Callback:
+        """A callback for `fit` that sets `epoch` to the epoch `fit` begins, so that batches follow `fit`'s count.
+
+        Without it, `on_epoch_end` advances `epoch`; but `fit` also calls `on_epoch_end` once before training, after
+        reading a batch or an epoch to learn the batches' shapes (how often differs between backends), so epoch 0 of
+        `fit` would be epoch 1 of the stream, and `fit(initial_epoch=5)` would not see epoch 5's batches.
+        """
+
+        def begin(epoch, logs=None):
+            self.epoch = epoch
+
+        return keras.callbacks.LambdaCallback(on_epoch_begin=begin)
+
 
 class CacheBatches(StreamBatches):
     """Batches of cached images with their labels, each one memory-mapped gather (see `stream`).
