@@ -131,3 +131,21 @@ def test_options_a_real_loader_takes_are_passed_on_even_if_the_phantom_has_them(
     monkeypatch.setattr(catalog, "_resolve", lambda name: ("jsrt", with_masks))
     catalog.load("jsrt", mask_names=("heart",))
     assert calls == [("heart",)]
+
+
+def test_phantom_options_reach_only_the_phantom_and_without_a_warning(monkeypatch, recwarn):
+    calls = []
+    monkeypatch.setattr(catalog, "_resolve", lambda name: ("nih", lambda **kw: calls.append(kw)))
+    catalog.load("nih", num_images=4, phantom={"findings": [["Mass"]], "acquisition": "standard"}, download=True)
+    assert calls == [{"image_size": 128, "max_images": 4, "download": True}]
+    assert not [warning for warning in recwarn if issubclass(warning.category, UserWarning)]
+    monkeypatch.setattr(catalog, "_resolve", lambda name: ("phantom", lambda n, **kw: calls.append((n, kw))))
+    catalog.load("phantom", num_images=2, seed=1, phantom={"findings": [["Mass"], []]}, bone_free=False)
+    assert calls[-1] == (2, {"image_size": 128, "seed": 1, "findings": [["Mass"], []], "bone_free": False})
+
+
+def test_phantom_options_must_be_a_mapping_given_once():
+    with pytest.raises(TypeError, match=r"phantom must be a dict.*got \['findings'\]"):
+        catalog.load("phantom", num_images=2, phantom=["findings"])
+    with pytest.raises(ValueError, match="bone_free given both in phantom= and as a loose option"):
+        catalog.load("phantom", num_images=2, phantom={"bone_free": False}, bone_free=True)

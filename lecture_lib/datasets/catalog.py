@@ -10,6 +10,7 @@ from __future__ import annotations
 import importlib
 import inspect
 import warnings
+from collections.abc import Mapping
 
 from lecture_lib.checks import check_choice, check_count
 
@@ -45,7 +46,15 @@ def _resolve(name: str):
     return key, getattr(importlib.import_module(module_name), function_name)
 
 
-def load(name: str, *, image_size: int = 128, num_images: int | None = None, seed: int = 0, **options):
+def load(
+    name: str,
+    *,
+    image_size: int = 128,
+    num_images: int | None = None,
+    seed: int = 0,
+    phantom: Mapping[str, object] | None = None,
+    **options,
+):
     """Load a dataset by name as a `CXRSet`.
 
     Args:
@@ -56,29 +65,41 @@ def load(name: str, *, image_size: int = 128, num_images: int | None = None, see
             at most this many (`None`: all).
         seed: the phantom's seed, and the split seed of the real loaders that take one (`"montgomery"`,
             `"shenzhen"`); the other real loaders ignore it.
+        phantom: options for the phantom only, e.g. `{"findings": [...], "acquisition": "standard"}`: passed to
+            `phantom.generate` when `name` is `"phantom"`, left out without a word for a real source (it has the
+            findings, masks and acquisitions it has). The one place where a notebook puts its phantom-only settings,
+            so that changing `DATASET` changes nothing else.
         **options: passed on to the source's function, e.g. `prevalence=` for the phantom or `download=True`.
             A single view such as `views="PA"` is read as `views=["PA"]`. `PHANTOM_OPTIONS` that a real source
-            does not take are left out, with a warning naming them.
+            does not take are left out, with a warning naming them (pass them in `phantom` to leave them out
+            silently).
 
     Returns:
         A `CXRSet` with `images` `(num_images, image_size, image_size, 1)` and whatever ground truth the source has.
 
     Raises:
-        TypeError: if `name` is not a string, or `image_size`, `num_images` or `seed` is not an integer.
+        TypeError: if `name` is not a string, `image_size`, `num_images` or `seed` is not an integer, or `phantom` is
+            not a mapping.
         ValueError: for an unknown name (with the closest valid one), a non-positive `image_size` or `num_images`,
-            a negative `seed`, or the phantom without `num_images`.
+            a negative `seed`, the phantom without `num_images`, or an option given both in `phantom` and loose.
     """
     key, function = _resolve(name)
     image_size = check_count(image_size, "image_size", fix="the side of the square images in pixels, e.g. 128")
     num_images = check_count(num_images, "num_images", allow_none=True, fix="None reads every image of a real set")
     seed = check_count(seed, "seed", minimum=0)
+    if phantom is not None and not isinstance(phantom, Mapping):
+        raise TypeError(f"phantom must be a dict of phantom options such as {{'findings': [...]}}, got {phantom!r}")
+    phantom = dict(phantom or {})
+    twice = sorted(set(phantom) & set(options))
+    if twice:
+        raise ValueError(f"{', '.join(twice)} given both in phantom= and as a loose option: pass each once")
     if isinstance(options.get("views"), str):
         # A string is a sequence of characters: "PA" would otherwise ask for the views "P" and "A".
         options["views"] = [options["views"]]
     if key == "phantom":
         if num_images is None:
             raise ValueError("the phantom renders as many images as you ask for: pass num_images, e.g. 600")
-        return function(num_images, image_size=image_size, seed=seed, **options)
+        return function(num_images, image_size=image_size, seed=seed, **phantom, **options)
     parameters = inspect.signature(function).parameters
     ignored = sorted(name for name in options if name in PHANTOM_OPTIONS and name not in parameters)
     if ignored:
