@@ -146,6 +146,16 @@ def check_count(
     return check_number(value, argument, low=minimum, integer=True, allow_none=allow_none, fix=fix)
 
 
+def check_flag(value, argument: str) -> bool:
+    """Return `value` as a Python bool if it is `True` or `False` (NumPy's too); else raise `TypeError`.
+
+    A string such as `"False"` is truthy, so accepting any value would silently turn an option on.
+    """
+    if isinstance(value, bool | np.bool_):
+        return bool(value)
+    raise TypeError(f"{argument} must be True or False, got {_describe(value)}")
+
+
 def closest(value: str, choices: Iterable[str], cutoff: float = 0.5) -> str | None:
     """Return the choice spelled most like `value` (difflib's ratio at least `cutoff`), or `None`."""
     matches = difflib.get_close_matches(value, list(choices), n=1, cutoff=cutoff)

@@ -1,5 +1,8 @@
 """The lecture's losses, one per task, each a pure `keras.ops` function plus a thin serializable `Loss` class.
 
+Each class is the function with its options (`LossFunctionWrapper`, as Keras builds its own losses): the options are
+checked once in the constructor, kept in `loss.options` and saved by `get_config`.
+
 Classification (slide "DL formalization"). Keras already has both losses; this is how they map to the slide:
 
 - Multiple pathologies → sigmoid → binary cross-entropy. The slide's
@@ -34,6 +37,7 @@ from keras import ops
 
 from lecture_lib.checks import (
     check_choice,
+    check_flag,
     check_min_rank,
     check_non_negative,
     check_positive,
@@ -205,6 +209,35 @@ def class_weights_from_labels(labels, method: str = "ratio", max_weight: float |
     return pos_weights.astype("float32"), neg_weights.astype("float32")
 
 
+class LossFunctionWrapper(keras.losses.Loss):
+    """A `keras.losses.Loss` made of a pure loss function and its options, as Keras builds its own losses.
+
+    The options are checked once by the subclass, stored in `options`, passed to `fn(y_true, y_pred, **options)` on
+    every call and written by `get_config` (so they must be plain numbers, strings, booleans or lists), which
+    `from_config` passes back to the subclass's constructor. Keras' `LossFunctionWrapper`
+    (`keras/src/losses/losses.py`) is the model; it is not public API, and it reshapes `y_true` to `y_pred`'s rank,
+    which the detection and landmark targets must not undergo.
+
+    Args:
+        fn: `fn(y_true, y_pred, **options)` returning one loss per sample.
+        reduction: how the per-sample losses are reduced (Keras' reductions).
+        name: loss name.
+        dtype: dtype of the loss computation.
+        **options: the options of `fn`, already checked.
+    """
+
+    def __init__(self, fn, reduction="sum_over_batch_size", name=None, dtype=None, **options):
+        super().__init__(name=name, reduction=reduction, dtype=dtype)
+        self.fn = fn
+        self.options = options
+
+    def call(self, y_true, y_pred):
+        return self.fn(y_true, y_pred, **self.options)
+
+    def get_config(self):
+        return {**super().get_config(), **self.options}
+
+
 def _weights_to_config(weights):
     if weights is None:
         return None
@@ -213,7 +246,7 @@ def _weights_to_config(weights):
 
 
 @keras.saving.register_keras_serializable(package="lecture_lib")
-class WeightedBinaryCrossentropy(keras.losses.Loss):
+class WeightedBinaryCrossentropy(LossFunctionWrapper):
     """Binary cross-entropy with per-class positive/negative weights that ignores NaN labels.
 
     See `binary_crossentropy_masked` for the formula.
@@ -241,21 +274,15 @@ class WeightedBinaryCrossentropy(keras.losses.Loss):
         name="weighted_binary_crossentropy",
         dtype=None,
     ):
-        super().__init__(name=name, reduction=reduction, dtype=dtype)
-        self.pos_weights = _weights_to_config(pos_weights)
-        self.neg_weights = _weights_to_config(neg_weights)
-        self.from_logits = bool(from_logits)
-
-    def call(self, y_true, y_pred):
-        return binary_crossentropy_masked(y_true, y_pred, self.pos_weights, self.neg_weights, self.from_logits)
-
-    def get_config(self):
-        return {
-            **super().get_config(),
-            "pos_weights": self.pos_weights,
-            "neg_weights": self.neg_weights,
-            "from_logits": self.from_logits,
-        }
+        super().__init__(
+            binary_crossentropy_masked,
+            reduction=reduction,
+            name=name,
+            dtype=dtype,
+            pos_weights=_weights_to_config(pos_weights),
+            neg_weights=_weights_to_config(neg_weights),
+            from_logits=check_flag(from_logits, "from_logits"),
+        )
 
 
 # --------------------------------------------------------------------------------------------------------------------
@@ -346,7 +373,7 @@ def _soft_dice_loss(y_true, y_pred, smooth, from_logits, mode, include_backgroun
 
 
 @keras.saving.register_keras_serializable(package="lecture_lib")
-class DiceLoss(keras.losses.Loss):
+class DiceLoss(LossFunctionWrapper):
     """Soft Dice loss, averaged over classes; see `dice_loss`.
 
     Args:
@@ -369,23 +396,16 @@ class DiceLoss(keras.losses.Loss):
         name="dice_loss",
         dtype=None,
     ):
-        super().__init__(name=name, reduction=reduction, dtype=dtype)
-        self.smooth = check_non_negative(smooth, "smooth")
-        self.mode = _check_mode(mode)
-        self.from_logits = bool(from_logits)
-        self.include_background = bool(include_background)
-
-    def call(self, y_true, y_pred):
-        return dice_loss(y_true, y_pred, self.smooth, self.from_logits, self.mode, self.include_background)
-
-    def get_config(self):
-        return {
-            **super().get_config(),
-            "smooth": self.smooth,
-            "from_logits": self.from_logits,
-            "mode": self.mode,
-            "include_background": self.include_background,
-        }
+        super().__init__(
+            dice_loss,
+            reduction=reduction,
+            name=name,
+            dtype=dtype,
+            smooth=check_non_negative(smooth, "smooth"),
+            from_logits=check_flag(from_logits, "from_logits"),
+            mode=_check_mode(mode),
+            include_background=check_flag(include_background, "include_background"),
+        )
 
 
 def crossentropy_dice_loss(
@@ -436,7 +456,7 @@ def crossentropy_dice_loss(
 
 
 @keras.saving.register_keras_serializable(package="lecture_lib")
-class CombinedCrossentropyDiceLoss(keras.losses.Loss):
+class CombinedCrossentropyDiceLoss(LossFunctionWrapper):
     """Cross-entropy (BCE for sigmoid, CE for softmax) plus soft Dice; see `crossentropy_dice_loss`.
 
     Args:
@@ -463,36 +483,18 @@ class CombinedCrossentropyDiceLoss(keras.losses.Loss):
         name="crossentropy_dice_loss",
         dtype=None,
     ):
-        super().__init__(name=name, reduction=reduction, dtype=dtype)
-        self.crossentropy_weight = check_non_negative(crossentropy_weight, "crossentropy_weight")
-        self.dice_weight = check_non_negative(dice_weight, "dice_weight")
-        self.smooth = check_non_negative(smooth, "smooth")
-        self.from_logits = bool(from_logits)
-        self.mode = _check_mode(mode)
-        self.include_background = bool(include_background)
-
-    def call(self, y_true, y_pred):
-        return crossentropy_dice_loss(
-            y_true,
-            y_pred,
-            self.crossentropy_weight,
-            self.dice_weight,
-            self.smooth,
-            self.from_logits,
-            self.mode,
-            self.include_background,
+        super().__init__(
+            crossentropy_dice_loss,
+            reduction=reduction,
+            name=name,
+            dtype=dtype,
+            crossentropy_weight=check_non_negative(crossentropy_weight, "crossentropy_weight"),
+            dice_weight=check_non_negative(dice_weight, "dice_weight"),
+            smooth=check_non_negative(smooth, "smooth"),
+            from_logits=check_flag(from_logits, "from_logits"),
+            mode=_check_mode(mode),
+            include_background=check_flag(include_background, "include_background"),
         )
-
-    def get_config(self):
-        return {
-            **super().get_config(),
-            "crossentropy_weight": self.crossentropy_weight,
-            "dice_weight": self.dice_weight,
-            "smooth": self.smooth,
-            "from_logits": self.from_logits,
-            "mode": self.mode,
-            "include_background": self.include_background,
-        }
 
 
 # --------------------------------------------------------------------------------------------------------------------
@@ -541,7 +543,7 @@ def wing_loss(y_true, y_pred, width: float = 10.0, curvature: float = 2.0):
 
 
 @keras.saving.register_keras_serializable(package="lecture_lib")
-class WingLoss(keras.losses.Loss):
+class WingLoss(LossFunctionWrapper):
     """Wing loss for landmark or box regression; see `wing_loss`.
 
     Args:
@@ -555,14 +557,8 @@ class WingLoss(keras.losses.Loss):
     def __init__(
         self, width: float = 10.0, curvature: float = 2.0, reduction="sum_over_batch_size", name="wing_loss", dtype=None
     ):
-        super().__init__(name=name, reduction=reduction, dtype=dtype)
-        self.width, self.curvature = _check_wing(width, curvature)
-
-    def call(self, y_true, y_pred):
-        return wing_loss(y_true, y_pred, self.width, self.curvature)
-
-    def get_config(self):
-        return {**super().get_config(), "width": self.width, "curvature": self.curvature}
+        width, curvature = _check_wing(width, curvature)
+        super().__init__(wing_loss, reduction=reduction, name=name, dtype=dtype, width=width, curvature=curvature)
 
 
 def _check_detection_options(
@@ -733,43 +729,9 @@ def grid_detection_loss(
     return ops.sum(cells, axis=(1, 2))
 
 
-class _DetectionLossBase(keras.losses.Loss):
-    _function = None
-
-    def __init__(
-        self,
-        box_loss,
-        presence_weight,
-        box_weight,
-        class_weight,
-        no_object_weight,
-        from_logits,
-        width,
-        curvature,
-        reduction,
-        name,
-        dtype,
-    ):
-        super().__init__(name=name, reduction=reduction, dtype=dtype)
-        self.options = {
-            **_check_detection_options(
-                box_loss, presence_weight, box_weight, class_weight, no_object_weight, width, curvature
-            ),
-            "from_logits": bool(from_logits),
-        }
-
-    def call(self, y_true, y_pred):
-        return type(self)._function(y_true, y_pred, **self.options)
-
-    def get_config(self):
-        return {**super().get_config(), **self.options}
-
-
 @keras.saving.register_keras_serializable(package="lecture_lib")
-class DetectionLoss(_DetectionLossBase):
+class DetectionLoss(LossFunctionWrapper):
     """Single-object detection loss on `y = [Pc, Bx, By, Bh, Bw, c…]`; see `detection_loss` for the arguments."""
-
-    _function = staticmethod(detection_loss)
 
     def __init__(
         self,
@@ -785,17 +747,18 @@ class DetectionLoss(_DetectionLossBase):
         name="detection_loss",
         dtype=None,
     ):
+        options = _check_detection_options(
+            box_loss, presence_weight, box_weight, class_weight, no_object_weight, width, curvature
+        )
+        from_logits = check_flag(from_logits, "from_logits")
         super().__init__(
-            box_loss, presence_weight, box_weight, class_weight, no_object_weight, from_logits, width, curvature,
-            reduction, name, dtype,
-        )  # fmt: skip
+            detection_loss, reduction=reduction, name=name, dtype=dtype, from_logits=from_logits, **options
+        )
 
 
 @keras.saving.register_keras_serializable(package="lecture_lib")
-class GridDetectionLoss(_DetectionLossBase):
+class GridDetectionLoss(LossFunctionWrapper):
     """YOLO-style S×S grid detection loss; see `grid_detection_loss` for the arguments."""
-
-    _function = staticmethod(grid_detection_loss)
 
     def __init__(
         self,
@@ -811,10 +774,13 @@ class GridDetectionLoss(_DetectionLossBase):
         name="grid_detection_loss",
         dtype=None,
     ):
+        options = _check_detection_options(
+            box_loss, presence_weight, box_weight, class_weight, no_object_weight, width, curvature
+        )
+        from_logits = check_flag(from_logits, "from_logits")
         super().__init__(
-            box_loss, presence_weight, box_weight, class_weight, no_object_weight, from_logits, width, curvature,
-            reduction, name, dtype,
-        )  # fmt: skip
+            grid_detection_loss, reduction=reduction, name=name, dtype=dtype, from_logits=from_logits, **options
+        )
 
 
 # --------------------------------------------------------------------------------------------------------------------
@@ -869,7 +835,7 @@ def ms_ssim_loss(
 
 
 @keras.saving.register_keras_serializable(package="lecture_lib")
-class SSIMLoss(keras.losses.Loss):
+class SSIMLoss(LossFunctionWrapper):
     """1 - SSIM as a training loss; see `ssim_loss`.
 
     Args:
@@ -894,18 +860,12 @@ class SSIMLoss(keras.losses.Loss):
         name="ssim_loss",
         dtype=None,
     ):
-        super().__init__(name=name, reduction=reduction, dtype=dtype)
-        self.options = check_ssim_options(max_val, filter_size, filter_sigma, k1, k2)
-
-    def call(self, y_true, y_pred):
-        return ssim_loss(y_true, y_pred, **self.options)
-
-    def get_config(self):
-        return {**super().get_config(), **self.options}
+        options = check_ssim_options(max_val, filter_size, filter_sigma, k1, k2)
+        super().__init__(ssim_loss, reduction=reduction, name=name, dtype=dtype, **options)
 
 
 @keras.saving.register_keras_serializable(package="lecture_lib")
-class MSSSIMLoss(keras.losses.Loss):
+class MSSSIMLoss(LossFunctionWrapper):
     """1 - MS-SSIM as a training loss; see `ms_ssim_loss`.
 
     Args:
@@ -932,11 +892,5 @@ class MSSSIMLoss(keras.losses.Loss):
         name="ms_ssim_loss",
         dtype=None,
     ):
-        super().__init__(name=name, reduction=reduction, dtype=dtype)
-        self.options = check_ssim_options(max_val, filter_size, filter_sigma, k1, k2, power_factors)
-
-    def call(self, y_true, y_pred):
-        return ms_ssim_loss(y_true, y_pred, **self.options)
-
-    def get_config(self):
-        return {**super().get_config(), **self.options}
+        options = check_ssim_options(max_val, filter_size, filter_sigma, k1, k2, power_factors)
+        super().__init__(ms_ssim_loss, reduction=reduction, name=name, dtype=dtype, **options)

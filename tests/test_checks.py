@@ -128,3 +128,14 @@ def test_importing_checks_does_not_load_keras():
     code = "import sys, lecture_lib.checks; print('keras' in sys.modules)"
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert result.stdout.strip() == "False"
+
+
+@pytest.mark.parametrize("value", [True, False, np.bool_(True)])
+def test_check_flag_accepts_booleans(value):
+    assert checks.check_flag(value, "from_logits") is bool(value)
+
+
+@pytest.mark.parametrize("value", ["False", 1, None, np.array([True])])
+def test_check_flag_refuses_truthy_values_of_other_kinds(value):
+    with pytest.raises(TypeError, match="from_logits must be True or False, got"):
+        checks.check_flag(value, "from_logits")

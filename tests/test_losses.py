@@ -344,6 +344,37 @@ def test_gradients_are_finite_and_non_zero(name):
     assert_useful_gradient(lambda p: loss(y_true, p), y_pred)
 
 
+LOSS_FUNCTIONS = {
+    "bce": losses.binary_crossentropy_masked,
+    "dice": losses.dice_loss,
+    "combined": losses.crossentropy_dice_loss,
+    "wing": losses.wing_loss,
+    "detection": losses.detection_loss,
+    "grid": losses.grid_detection_loss,
+    "ssim": losses.ssim_loss,
+    "ms_ssim": losses.ms_ssim_loss,
+}
+
+
+@pytest.mark.parametrize("name", list(LOSS_CLASSES))
+def test_each_class_is_its_function_with_the_options_stored_once(name):
+    loss = LOSS_CLASSES[name]()
+    assert isinstance(loss, losses.LossFunctionWrapper) and loss.fn is LOSS_FUNCTIONS[name]
+    y_true, y_pred = _random_inputs(name)
+    per_sample = numpy_of(LOSS_FUNCTIONS[name](y_true, y_pred, **loss.options))
+    assert float(loss(y_true, y_pred)) == pytest.approx(float(per_sample.mean()), rel=1e-5)
+    config = loss.get_config()
+    assert "fn" not in config and {key: config[key] for key in loss.options} == loss.options
+    rebuilt = type(loss).from_config(config)
+    assert rebuilt.options == loss.options and rebuilt.name == loss.name
+
+
+@pytest.mark.parametrize("make", [lambda v: losses.DiceLoss(from_logits=v), lambda v: losses.WingLoss(width=v)])
+def test_loss_options_of_the_wrong_kind_are_refused(make):
+    with pytest.raises(TypeError, match="from_logits must be True or False, got str 'False'|width"):
+        make("False")
+
+
 def _tiny_model(name):
     if name in ("dice", "combined", "ssim", "ms_ssim"):
         channels = 1 if name.endswith("ssim") else 2
