@@ -37,7 +37,7 @@ FIXTURE_PIXELS = 64
 SMALL = {
     "01_classification": {"IMAGE_SIZE": 32, "NUM_IMAGES": 2 * NUM_PATIENTS, "EPOCHS": 1, "UNIQUE_EPOCHS": 1,
                           "BATCH_SIZE": 16, "MODEL_FILTERS": 4},
-    "02_segmentation": {"IMAGE_SIZE": 32, "NUM_IMAGES": 2 * NUM_PATIENTS, "COMPARE_EPOCHS": 1, "EPOCHS": 1,
+    "02_segmentation": {"IMAGE_SIZE": 32, "NUM_IMAGES": 2 * NUM_PATIENTS, "COMPARE_EPOCHS": 1, "EPOCHS": 2,
                         "FILTERS": 4, "BATCH_SIZE": 8},
     "03_detection": {"IMAGE_SIZE": 48, "NUM_IMAGES": 2 * NUM_PATIENTS, "NUM_GRID_IMAGES": 2 * NUM_PATIENTS,
                      "COMPARE_EPOCHS": 1, "EPOCHS": 1, "GRID_EPOCHS": 1, "GRID_SIZE": 6, "BATCH_SIZE": 16},
