@@ -9,7 +9,7 @@ Two box layouts meet here:
 
 A single-object detector predicts one vector `y = [Pc, Bx, By, Bh, Bw, c_1 … c_C]` per image (`encode_target`,
 `decode_prediction`); a multi-lesion detector predicts one such vector per cell of an S×S grid, as YOLO does
-(`encode_grid_target`, `decode_grid_prediction`). Evaluation: `pairwise_iou`, `non_max_suppression` and
+(`encode_grid_target`, `decode_grid_predictions`). Evaluation: `pairwise_iou`, `non_max_suppression` and
 `average_precision` (PASCAL VOC all-point interpolation).
 
 `xyxy_to_center`, `center_to_xyxy` and `pairwise_iou` accept NumPy arrays (and return NumPy) or backend tensors
@@ -340,59 +340,86 @@ def encode_grid_target(boxes, classes, image_size, grid_size: int, num_classes: 
     return targets
 
 
-def decode_grid_prediction(
-    y, image_size, threshold: float = 0.5, iou_threshold: float | None = 0.5, max_outputs: int | None = None
-):
-    """Turn S×S grid predictions into CXRSet-style padded boxes, best score first, optionally after NMS.
+def decode_grid_predictions(
+    predictions,
+    image_size,
+    score_threshold: float = 0.5,
+    iou_threshold: float | None = 0.5,
+    max_outputs: int | None = 20,
+    class_agnostic: bool = False,
+) -> list[dict[str, np.ndarray]]:
+    """Decode S×S grid outputs into each image's boxes, scores and classes, after non-maximum suppression.
+
+    A cell's score is `Pc · max_c p(c)` (YOLO's class-specific confidence; `Pc` alone when the grid has no class
+    channels). Cells scoring at least `score_threshold` become boxes; `non_max_suppression` then removes boxes that
+    overlap a higher-scoring one by more than `iou_threshold` (separately per class unless `class_agnostic`).
 
     Args:
-        y: `(S, S, 5 + num_classes)` or `(num_images, S, S, 5 + num_classes)` outputs (probabilities).
-        image_size: `(height, width)` in pixels, or one int.
-        threshold: cells with `Pc ≥ threshold` report a box.
-        iou_threshold: per-image, class-agnostic NMS threshold (`non_max_suppression`); `None` skips NMS.
-        max_outputs: most boxes kept per image (default S·S).
+        predictions: `(N, S, S, 5 + C)` outputs (probabilities) of a grid detector, or one image's `(S, S, 5 + C)`.
+        image_size: `(height, width)` of the input images in pixels, or one int.
+        score_threshold: minimum score of a reported box, in [0, 1].
+        iou_threshold: IoU above which the lower-scoring of two boxes is suppressed, in [0, 1]; None (or 1.0)
+            keeps every box (no NMS).
+        max_outputs: most boxes per image; None for every cell.
+        class_agnostic: suppress across classes, not only within a class.
 
     Returns:
-        `(boxes, scores, classes)`: `(num_images, max_outputs, 4)` xyxy pixels, `(num_images, max_outputs)` scores,
-        `(num_images, max_outputs)` int classes, padded with -1 / 0 / -1. Unbatched input drops the image axis.
+        One dict per image (a list, also for one unbatched image): `{"boxes": (n, 4) float32 xyxy pixels clipped
+        to the image, "scores": (n,) float32, "classes": (n,) int64}`, sorted by decreasing score.
 
     Raises:
-        ValueError: if `y` is not an `(…, S, S, ≥ 5)` grid, a Pc is NaN, or an option is invalid.
+        ValueError: if `predictions` is not an `(…, S, S, ≥ 5)` grid, a `Pc` is NaN, or an option is invalid.
     """
-    threshold = check_fraction(threshold, "threshold")
+    score_threshold = check_fraction(score_threshold, "score_threshold")
     iou_threshold = check_fraction(iou_threshold, "iou_threshold", allow_none=True, fix="None skips NMS")
     max_outputs = check_count(max_outputs, "max_outputs", minimum=0, allow_none=True)
-    y = _to_numpy(y)
+    if not isinstance(class_agnostic, bool | np.bool_):
+        raise TypeError(f"class_agnostic must be True or False, got {class_agnostic!r}")
+    y = _to_numpy(predictions)
     if y.ndim == 3:
-        boxes, scores, classes = decode_grid_prediction(y[None], image_size, threshold, iou_threshold, max_outputs)
-        return boxes[0], scores[0], classes[0]
+        y = y[None]
     if y.ndim != 4 or y.shape[1] != y.shape[2] or y.shape[-1] < 5:
-        raise ValueError(f"y must be `(num_images, S, S, 5 + num_classes)`, got shape {y.shape}")
+        raise ValueError(f"predictions must be `(num_images, S, S, 5 + num_classes)`, got shape {y.shape}")
     _check_scores(y[..., 0], "y's Pc")
     grid_size = y.shape[1]
     max_outputs = grid_size * grid_size if max_outputs is None else max_outputs
     rows, cols = np.meshgrid(np.arange(grid_size), np.arange(grid_size), indexing="ij")
-    centers = np.stack(
-        [(cols + y[..., 1]) / grid_size, (rows + y[..., 2]) / grid_size, y[..., 3], y[..., 4]], axis=-1
-    ).reshape(len(y), -1, 4)
-    all_boxes = _clip_to_image(center_to_xyxy(centers, image_size), image_size)
-    all_scores = y[..., 0].reshape(len(y), -1)
-    all_classes = (
-        np.argmax(y[..., 5:], axis=-1).reshape(len(y), -1) if y.shape[-1] > 5 else np.zeros_like(all_scores, "int64")
-    )
-    out_boxes = -np.ones((len(y), max_outputs, 4), dtype="float32")
-    out_scores = np.zeros((len(y), max_outputs), dtype="float32")
-    out_classes = -np.ones((len(y), max_outputs), dtype="int32")
-    for image in range(len(y)):
-        if iou_threshold is None:
-            keep = np.flatnonzero(all_scores[image] >= threshold)
-            keep = keep[np.argsort(-all_scores[image, keep], kind="stable")][:max_outputs]
+    results = []
+    for cells in y:
+        if cells.shape[-1] > 5:
+            scores = (cells[..., 0] * cells[..., 5:].max(axis=-1)).reshape(-1)
+            classes = cells[..., 5:].argmax(axis=-1).reshape(-1).astype("int64")
         else:
-            keep = non_max_suppression(all_boxes[image], all_scores[image], iou_threshold, threshold, max_outputs)
-        out_boxes[image, : len(keep)] = all_boxes[image, keep]
-        out_scores[image, : len(keep)] = all_scores[image, keep]
-        out_classes[image, : len(keep)] = all_classes[image, keep]
-    return out_boxes, out_scores, out_classes
+            scores, classes = cells[..., 0].reshape(-1), np.zeros(grid_size * grid_size, "int64")
+        centres = np.stack(
+            [(cols + cells[..., 1]) / grid_size, (rows + cells[..., 2]) / grid_size, cells[..., 3], cells[..., 4]],
+            axis=-1,
+        ).reshape(-1, 4)
+        candidates = _clip_to_image(center_to_xyxy(centres, image_size), image_size).astype("float32")
+        if iou_threshold is None:
+            kept = np.flatnonzero(scores >= score_threshold)
+        else:
+            groups = (
+                [np.arange(len(scores))]
+                if class_agnostic
+                else [np.flatnonzero(classes == c) for c in np.unique(classes)]
+            )
+            kept = np.concatenate(
+                [
+                    group[
+                        np.asarray(
+                            non_max_suppression(
+                                candidates[group], scores[group], iou_threshold, score_threshold, max_outputs
+                            ),
+                            dtype="int64",
+                        )
+                    ]
+                    for group in groups
+                ]
+            )
+        kept = kept[np.argsort(-scores[kept], kind="stable")][:max_outputs]
+        results.append({"boxes": candidates[kept], "scores": scores[kept].astype("float32"), "classes": classes[kept]})
+    return results
 
 
 def non_max_suppression(

@@ -80,9 +80,10 @@ def test_grid_targets_put_each_box_in_the_cell_of_its_centre():
     np.testing.assert_allclose(grid[2, 1], [1, 0.6, 0.8, 0.2, 0.2, 0, 1], atol=1e-6)
     true = np.array([[10, 10, 30, 40], [60, 55, 95, 90]], "float32")
     grid = boxes.encode_grid_target(true, [0, 1], 100, grid_size=4, num_classes=2)
-    decoded, scores, classes = boxes.decode_grid_prediction(grid, 100, iou_threshold=None)
-    np.testing.assert_allclose(decoded[:2][np.argsort(decoded[:2, 0])], true, atol=1e-4)
-    assert sorted(classes[:2].tolist()) == [0, 1] and np.all(classes[2:] == -1) and np.all(scores[2:] == 0)
+    (decoded,) = boxes.decode_grid_predictions(grid, 100, iou_threshold=None)
+    order = np.argsort(decoded["boxes"][:, 0])
+    np.testing.assert_allclose(decoded["boxes"][order], true, atol=1e-4)
+    assert decoded["classes"][order].tolist() == [0, 1] and decoded["scores"].tolist() == [1.0, 1.0]
     with pytest.warns(UserWarning, match="share a grid cell"):
         boxes.encode_grid_target([[0, 0, 10, 10], [0, 0, 20, 20]], [0, 1], 100, grid_size=2, num_classes=2)
 
@@ -149,7 +150,7 @@ def test_nan_scores_are_refused_by_nms_and_average_precision():
     grid = np.zeros((2, 2, 5), "float32")
     grid[0, 0, 0] = np.nan
     with pytest.raises(ValueError, match="y's Pc holds NaN"):
-        boxes.decode_grid_prediction(grid, 64)
+        boxes.decode_grid_predictions(grid, 64)
     with pytest.raises(ValueError, match="y's Pc holds NaN"):
         boxes.decode_prediction(np.array([np.nan, 0.5, 0.5, 0.2, 0.2]), 64)
 
@@ -188,3 +189,32 @@ def test_numpy_scalars_are_accepted_and_bad_options_named():
         boxes.non_max_suppression(TWO_BOXES, np.array([0.9, 0.8]), iou_threshold=float("nan"))
     with pytest.raises(TypeError, match="grid_size must be a positive integer, got float 2.0"):
         boxes.encode_grid_target(TWO_BOXES[:1], [0], 64, 2.0, 1)
+
+
+def test_the_grid_decoder_scores_cells_yolo_style_and_suppresses_per_class():
+    # 2×2 grid on a 64 px image, classes (A, B). Cells (0, 0) and (0, 1) hold heavily overlapping boxes.
+    grid = np.zeros((2, 2, 7), "float32")
+    grid[0, 0] = [0.9, 0.9, 0.5, 0.5, 0.5, 0.8, 0.2]  # Pc 0.9, class A 0.8: score 0.72, centre (28.8, 16)
+    grid[0, 1] = [0.8, 0.1, 0.5, 0.5, 0.5, 0.9, 0.1]  # Pc 0.8, class A 0.9: score 0.72 (tie), centre (35.2, 16)
+    grid[1, 1] = [0.6, 0.5, 0.5, 0.25, 0.25, 0.3, 0.7]  # score 0.42, class B, far from the others
+    # Boxes 32 px wide centred 6.4 px apart: IoU = (32 - 6.4) * 32 / ((32 + 6.4) * 32) = 0.667.
+    (kept,) = boxes.decode_grid_predictions(grid, 64, score_threshold=0.4, iou_threshold=0.5)
+    np.testing.assert_allclose(kept["scores"], [0.72, 0.42], atol=1e-6)
+    assert kept["classes"].tolist() == [0, 1]
+    (both,) = boxes.decode_grid_predictions(grid, 64, score_threshold=0.4, iou_threshold=0.7)
+    assert len(both["scores"]) == 3
+    (none_suppressed,) = boxes.decode_grid_predictions(grid, 64, score_threshold=0.4, iou_threshold=None)
+    assert len(none_suppressed["scores"]) == 3
+    (top,) = boxes.decode_grid_predictions(grid, 64, score_threshold=0.0, iou_threshold=None, max_outputs=1)
+    assert len(top["scores"]) == 1
+    # Without class channels the score is Pc itself.
+    (plain,) = boxes.decode_grid_predictions(grid[..., :5], 64, score_threshold=0.5, iou_threshold=None)
+    np.testing.assert_allclose(plain["scores"], [0.9, 0.8, 0.6], atol=1e-6)
+    assert (
+        boxes.decode_grid_predictions
+        is __import__("lecture_lib.models.detection").models.detection.decode_grid_predictions
+    )
+    with pytest.raises(ValueError, match="score_threshold"):
+        boxes.decode_grid_predictions(grid, 64, score_threshold=1.5)
+    with pytest.raises(TypeError, match="class_agnostic"):
+        boxes.decode_grid_predictions(grid, 64, class_agnostic="yes")

@@ -34,6 +34,7 @@ import numpy as np
 from keras import layers, ops
 
 from lecture_lib import boxes as box_utils
+from lecture_lib.boxes import decode_grid_predictions  # the one grid decoder, re-exported with the models
 from lecture_lib.layers import SoftArgmax2D, SpatialSoftmax2D
 from lecture_lib.models._blocks import (
     BN_MOMENTUM,
@@ -312,60 +313,3 @@ def decode_lesion_predictions(predictions, image_size, threshold: float = 0.5) -
         "classes": classes.astype("int64"),
         "present": y[:, 0] >= threshold,
     }
-
-
-def decode_grid_predictions(
-    predictions,
-    image_size,
-    score_threshold: float = 0.5,
-    iou_threshold: float = 0.5,
-    max_outputs: int = 20,
-    class_agnostic: bool = False,
-) -> list[dict[str, np.ndarray]]:
-    """Decode grid outputs to boxes, scores and classes, then apply non-maximum suppression.
-
-    A cell's score is `Pc · max_c p(c)` (YOLO's class-specific confidence). Cells scoring at least
-    `score_threshold` become boxes; `lecture_lib.boxes.non_max_suppression` then removes boxes overlapping a
-    higher-scoring one by more than `iou_threshold` (separately per class unless `class_agnostic`).
-
-    Args:
-        predictions: `(N, S, S, 5 + C)` outputs of `build_grid_detector`.
-        image_size: `(height, width)` of the input images in pixels.
-        score_threshold: minimum score of a reported box.
-        iou_threshold: IoU above which the lower-scoring of two boxes is suppressed.
-        max_outputs: most boxes per image.
-        class_agnostic: suppress across classes, not only within a class.
-
-    Returns:
-        One dict per image: `{"boxes": (n, 4) float32 xyxy pixels, "scores": (n,) float32, "classes": (n,) int64}`,
-        sorted by decreasing score.
-
-    Raises:
-        ValueError: for predictions that are not `(N, S, S, 5 + C)`.
-    """
-    y = np.asarray(predictions, dtype="float32")
-    if y.ndim != 4 or y.shape[1] != y.shape[2] or y.shape[-1] < 6:
-        raise ValueError(f"predictions must have shape (N, S, S, 5 + num_classes) with C >= 1, got {y.shape}")
-    grid_size = y.shape[1]
-    rows, cols = np.meshgrid(np.arange(grid_size), np.arange(grid_size), indexing="ij")
-    results = []
-    for cells in y:
-        scores = (cells[..., 0] * cells[..., 5:].max(axis=-1)).reshape(-1)
-        classes = cells[..., 5:].argmax(axis=-1).reshape(-1).astype("int64")
-        bx = ((cells[..., 1] + cols) / grid_size).reshape(-1)
-        by = ((cells[..., 2] + rows) / grid_size).reshape(-1)
-        centres = np.stack([bx, by, cells[..., 3].reshape(-1), cells[..., 4].reshape(-1)], axis=-1)
-        candidates = box_utils.center_to_xyxy(centres, image_size).astype("float32")
-        groups = (
-            [np.arange(len(scores))] if class_agnostic else [np.flatnonzero(classes == c) for c in np.unique(classes)]
-        )
-        kept = []
-        for group in groups:
-            keep = box_utils.non_max_suppression(
-                candidates[group], scores[group], iou_threshold, score_threshold, max_outputs
-            )
-            kept.extend(group[np.asarray(keep, dtype="int64")])
-        kept = np.asarray(kept, dtype="int64")
-        kept = kept[np.argsort(-scores[kept], kind="stable")][:max_outputs]
-        results.append({"boxes": candidates[kept], "scores": scores[kept], "classes": classes[kept]})
-    return results
