@@ -1,7 +1,5 @@
 """Metrics: DSC/IoU by hand and against sklearn/Keras, PSNR/SSIM/MS-SSIM against TensorFlow and scikit-image."""
 
-import math
-
 import keras
 import numpy as np
 import pytest
@@ -167,60 +165,6 @@ def test_psnr_and_ssim_metrics_average_images_and_round_trip_config():
     assert float(ssim_metric.result()) == pytest.approx(numpy_of(metrics.ssim(x, y, filter_size=7)).mean(), rel=1e-5)
     assert metrics.SSIMMetric.from_config(ssim_metric.get_config()).options["filter_size"] == 7
     assert metrics.PSNRMetric.from_config(metrics.PSNRMetric(max_val=255).get_config()).max_val == 255
-
-
-# ------------------------------------------------------------------------------------------------------ landmarks
-
-
-def test_mean_radial_error_in_pixels_and_mm():
-    true = np.array([[[0.0, 0.0], [10.0, 10.0], [np.nan, np.nan]]])
-    pred = np.array([[[3.0, 4.0], [10.0, 10.0], [99.0, 99.0]]])
-    assert metrics.mean_radial_error(true, pred) == pytest.approx(5 / 2)
-    # spacing is (row, column) = (y, x): dx = 3 · 0.25, dy = 4 · 0.5
-    assert metrics.mean_radial_error(true, pred, pixel_spacing_mm=[[0.5, 0.25]]) == pytest.approx(
-        math.hypot(0.75, 2.0) / 2
-    )
-    assert metrics.mean_radial_error(true, pred, pixel_spacing_mm=0.2) == pytest.approx(1.0 / 2)
-    assert metrics.successful_detection_rate(true, pred, radii=(2.0, 5.0)) == {2.0: 0.5, 5.0: 1.0}
-    with pytest.raises(ValueError, match=r"\(1, 3, 2\) and pred_points \(1, 2, 2\)"):
-        metrics.mean_radial_error(true, pred[:, :2])
-    with pytest.raises(ValueError, match="positive"):
-        metrics.mean_radial_error(true, pred, pixel_spacing_mm=[0.0, 1.0])
-
-
-def test_cardiothoracic_ratio_by_hand():
-    names = ["apex", "right_thorax", "right_heart", "left_heart", "left_thorax"]
-    # patient's right is image left: thorax 20 -> 120 (100 px), heart 45 -> 100 (55 px): CTR 0.55.
-    one = np.array([[60, 10], [20, 200], [45, 150], [100, 160], [120, 210]], "float32")
-    assert metrics.cardiothoracic_ratio(one, names) == pytest.approx(0.55)
-    batch = np.stack([one, one])
-    batch[1, 3] = np.nan
-    ratios = metrics.cardiothoracic_ratio(batch, names)
-    assert ratios[0] == pytest.approx(0.55) and np.isnan(ratios[1])
-    with pytest.raises(ValueError, match=r"missing \['left_thorax'\]"):
-        metrics.cardiothoracic_ratio(one[:4], names[:4])
-    with pytest.raises(ValueError, match="num_landmarks = 5"):
-        metrics.cardiothoracic_ratio(one[:3], names)
-
-
-# ------------------------------------------------------------------------------------------------------------ AUC
-
-
-def test_roc_auc_per_class_masks_nan_and_skips_single_label_classes():
-    from sklearn.metrics import roc_auc_score
-
-    y_true = np.array([[1, 0, 1], [0, 0, np.nan], [np.nan, 0, 0], [1, 0, 1], [0, 0, 0]], "float32")
-    y_score = np.array([[0.9, 0.1, 0.2], [0.1, 0.5, 0.9], [0.5, 0.3, 0.4], [0.4, 0.2, 0.8], [0.6, 0.4, 0.1]])
-    with pytest.warns(UserWarning, match=r"\['Cardiomegaly'\]"):
-        aucs = metrics.roc_auc_per_class(y_true, y_score, class_names=["Atelectasis", "Cardiomegaly", "Effusion"])
-    # class 0 known rows 0, 1, 3, 4: positives 0.9, 0.4 vs negatives 0.1, 0.6 -> 3 of 4 pairs ranked right.
-    assert aucs[0] == pytest.approx(0.75)
-    assert np.isnan(aucs[1])
-    assert aucs[2] == pytest.approx(roc_auc_score([1, 0, 1, 0], [0.2, 0.4, 0.8, 0.1]))
-    with pytest.warns(UserWarning):
-        assert metrics.macro_auc(y_true, y_score) == pytest.approx((aucs[0] + aucs[2]) / 2)
-    with pytest.raises(ValueError, match="num_classes"):
-        metrics.roc_auc_per_class(y_true[:, 0], y_score[:, 0])
 
 
 # ------------------------------------------------------------------------------------------ bad input (issue 16)

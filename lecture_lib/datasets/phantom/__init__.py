@@ -58,6 +58,7 @@ from lecture_lib.datasets.phantom.findings import (
 )
 from lecture_lib.datasets.phantom.render import LANDMARK_NAMES, MASK_NAMES, landmark_pixels, render_image
 from lecture_lib.datasets.schema import PAD, CXRSet
+from lecture_lib.evaluation import cardiothoracic_ratio
 from lecture_lib.labels import FINDINGS, NO_FINDING, NUM_PATHOLOGIES, PATHOLOGIES, code_of
 
 __all__ = [
@@ -228,9 +229,6 @@ def generate(
         titles = {t for t in study.titles if t not in BOX_FINDINGS} | {box[4] for box in boxes}
         titles.discard("Cardiomegaly")
         labels[index, [code_of(t) for t in titles]] = 1.0
-
-    # Imported here: lecture_lib.metrics loads Keras, which the data modules (and their users) need not import.
-    from lecture_lib.metrics import cardiothoracic_ratio
 
     ratio = np.asarray(cardiothoracic_ratio(landmarks, LANDMARK_NAMES), dtype=np.float32)
     labels[:, code_of("Cardiomegaly")] = [study.cardiomegaly for study in studies]

@@ -1,0 +1,223 @@
+"""Evaluation on whole NumPy datasets: landmark errors, the cardiothoracic ratio and ROC AUC with missing labels.
+
+These helpers take and return NumPy values (not tensors) and import NumPy (and scikit-learn for the AUC) only, so
+the data modules (the phantom measures each image's CTR) use them without starting Keras; `lecture_lib.metrics`
+re-exports them beside the tensor metrics.
+
+| slide                     | function                                                         |
+|---------------------------|------------------------------------------------------------------|
+| Landmarks: MRE, SDR        | `radial_errors`, `mean_radial_error`, `successful_detection_rate` |
+| Cardiothoracic ratio       | `cardiothoracic_ratio`                                            |
+| Classification AUC         | `roc_auc_per_class`, `macro_auc`                                  |
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Sequence
+
+import numpy as np
+
+CTR_LANDMARKS: tuple[str, ...] = ("right_heart", "left_heart", "right_thorax", "left_thorax")
+"""Landmark names `cardiothoracic_ratio` looks for: the widest heart borders and the widest inner thoracic borders.
+
+"right" is the patient's right, on the viewer's left of a PA image (smaller x).
+"""
+
+
+# --------------------------------------------------------------------------------------------------------------------
+# Landmarks
+# --------------------------------------------------------------------------------------------------------------------
+
+
+def _landmark_arrays(true_points, pred_points):
+    true_points = np.asarray(true_points, dtype="float64")
+    pred_points = np.asarray(pred_points, dtype="float64")
+    if true_points.shape != pred_points.shape or true_points.ndim < 2 or true_points.shape[-1] != 2:
+        raise ValueError(
+            f"true_points {true_points.shape} and pred_points {pred_points.shape} must have the same shape "
+            "`(num_images, num_landmarks, 2)` with (x, y) pixel coordinates in the last axis"
+        )
+    return true_points, pred_points
+
+
+def _spacing_per_image(pixel_spacing_mm, true_points):
+    """Return (row, column) spacing broadcastable to `true_points[..., ::-1]`, or ones for pixels."""
+    if pixel_spacing_mm is None:
+        return np.ones(2)
+    spacing = np.asarray(pixel_spacing_mm, dtype="float64")
+    if spacing.ndim == 0:
+        spacing = np.full(2, float(spacing))
+    if spacing.shape[-1] != 2 or spacing.ndim > 2 or (spacing.ndim == 2 and spacing.shape[0] != true_points.shape[0]):
+        raise ValueError(
+            f"pixel_spacing_mm must be a number, a (row, column) pair or `(num_images, 2)` as in CXRSet, "
+            f"got shape {spacing.shape} for {true_points.shape[0]} images"
+        )
+    if np.any(~(spacing > 0)):
+        raise ValueError(f"pixel_spacing_mm must be positive, got {spacing.tolist()}")
+    return spacing[:, None, :] if spacing.ndim == 2 else spacing
+
+
+def radial_errors(true_points, pred_points, pixel_spacing_mm=None) -> np.ndarray:
+    """Return the Euclidean distance between each true and predicted landmark, in pixels or millimetres.
+
+    Args:
+        true_points: `(num_images, num_landmarks, 2)` pixel `(x, y)`; NaN marks an absent landmark.
+        pred_points: `(num_images, num_landmarks, 2)` pixel `(x, y)`.
+        pixel_spacing_mm: `None` for pixel distances; otherwise a number, a `(row, column)` pair or
+            `(num_images, 2)` row/column spacings (the CXRSet `pixel_spacing_mm` field) for millimetres.
+
+    Returns:
+        `(num_images, num_landmarks)` distances, NaN where the true landmark is absent.
+
+    Raises:
+        ValueError: if the shapes differ or the spacing has the wrong shape or is not positive.
+    """
+    true_points, pred_points = _landmark_arrays(true_points, pred_points)
+    spacing = _spacing_per_image(pixel_spacing_mm, true_points)
+    # Points are (x, y) = (column, row) but spacings are (row, column): flip the spacing to (column, row).
+    offsets_mm = (pred_points - true_points) * spacing[..., ::-1]
+    return np.sqrt(np.sum(offsets_mm**2, axis=-1))
+
+
+def mean_radial_error(true_points, pred_points, pixel_spacing_mm=None) -> float:
+    """Compute the mean radial error (MRE): the mean distance between true and predicted landmarks.
+
+    Landmarks absent from the ground truth (NaN) are skipped.
+
+    Args:
+        true_points: `(num_images, num_landmarks, 2)` pixel `(x, y)`; NaN marks an absent landmark.
+        pred_points: `(num_images, num_landmarks, 2)` pixel `(x, y)`.
+        pixel_spacing_mm: `None` for pixels, else a number, a `(row, column)` pair or `(num_images, 2)`.
+
+    Returns:
+        The MRE in pixels (or mm); NaN if no landmark is present.
+
+    Raises:
+        ValueError: if the shapes differ or the spacing is invalid.
+    """
+    errors = radial_errors(true_points, pred_points, pixel_spacing_mm)
+    valid = ~np.isnan(errors)
+    return float(errors[valid].mean()) if valid.any() else float("nan")
+
+
+def successful_detection_rate(true_points, pred_points, radii=(2.0, 2.5, 3.0, 4.0), pixel_spacing_mm=None) -> dict:
+    """Return the fraction of present landmarks found within each radius (the ISBI 2015 landmark challenge's SDR).
+
+    Args:
+        true_points: `(num_images, num_landmarks, 2)` pixel `(x, y)`; NaN marks an absent landmark.
+        pred_points: `(num_images, num_landmarks, 2)` pixel `(x, y)`.
+        radii: radii in the unit of the errors (mm when `pixel_spacing_mm` is given, else pixels).
+        pixel_spacing_mm: `None` for pixels, else a number, a `(row, column)` pair or `(num_images, 2)`.
+
+    Returns:
+        `{radius: fraction}` with fractions in [0, 1] (NaN if no landmark is present).
+    """
+    errors = radial_errors(true_points, pred_points, pixel_spacing_mm)
+    errors = errors[~np.isnan(errors)]
+    return {float(r): float(np.mean(errors <= r)) if errors.size else float("nan") for r in radii}
+
+
+def cardiothoracic_ratio(landmarks, landmark_names: Sequence[str]):
+    """Compute the cardiothoracic ratio (CTR): widest heart width / widest inner thoracic width.
+
+    Widths are horizontal distances between the landmarks named `"right_heart"` and `"left_heart"` (the heart's
+    widest borders) and `"right_thorax"` and `"left_thorax"` (the inner rib margins, usually at the diaphragm
+    domes) — the names of `lecture_lib.datasets.phantom.LANDMARK_NAMES`, "right" being the patient's right. CTR ≤ 0.5 is normal on a PA film; > 0.5 suggests cardiomegaly. The ratio needs no pixel spacing.
+
+    Args:
+        landmarks: `(num_landmarks, 2)` or `(num_images, num_landmarks, 2)` pixel `(x, y)`, e.g. CXRSet.landmarks.
+        landmark_names: the name of each landmark, in order (CXRSet.landmark_names); must include the four names.
+
+    Returns:
+        A float for one image, or a `(num_images,)` array; NaN where one of the four landmarks is NaN.
+
+    Raises:
+        ValueError: if a required name is missing or the shapes do not match the names.
+    """
+    landmarks = np.asarray(landmarks, dtype="float64")
+    names = list(landmark_names)
+    if landmarks.ndim not in (2, 3) or landmarks.shape[-2:] != (len(names), 2):
+        raise ValueError(
+            f"landmarks must be `(num_landmarks, 2)` or `(num_images, num_landmarks, 2)` with num_landmarks = "
+            f"{len(names)} (one per name), got shape {landmarks.shape}"
+        )
+    missing = [name for name in CTR_LANDMARKS if name not in names]
+    if missing:
+        raise ValueError(
+            f"cardiothoracic_ratio needs landmarks named {list(CTR_LANDMARKS)}; missing {missing} in "
+            f"landmark_names={names}. Rename your landmarks or pass the names in the dataset's order."
+        )
+    x = {name: landmarks[..., names.index(name), 0] for name in CTR_LANDMARKS}
+    heart_width = np.abs(x["left_heart"] - x["right_heart"])
+    thorax_width = np.abs(x["left_thorax"] - x["right_thorax"])
+    with np.errstate(divide="ignore", invalid="ignore"):
+        ratio = np.where(thorax_width > 0, heart_width / np.where(thorax_width > 0, thorax_width, 1.0), np.nan)
+    return float(ratio) if ratio.ndim == 0 else ratio
+
+
+# --------------------------------------------------------------------------------------------------------------------
+# Classification: ROC AUC with missing labels
+# --------------------------------------------------------------------------------------------------------------------
+
+
+def roc_auc_per_class(y_true, y_score, class_names: Sequence[str] | None = None) -> np.ndarray:
+    """Compute the ROC AUC of each class, ignoring missing (NaN) labels.
+
+    Uses `sklearn.metrics.roc_auc_score` on the images whose label for that class is known. A class whose known
+    labels are all 0 or all 1 has no ROC curve: its AUC is NaN and a warning names it.
+
+    Args:
+        y_true: `(num_images, num_classes)` 0/1 labels, NaN where unknown (the CXRSet `labels` field).
+        y_score: `(num_images, num_classes)` predicted scores (probabilities or logits).
+        class_names: optional names used in the warning (e.g. `labels.PATHOLOGIES`).
+
+    Returns:
+        `(num_classes,)` AUCs in [0, 1], NaN for classes that cannot be scored.
+
+    Raises:
+        ValueError: if the shapes differ, are not 2-D, or `y_score` holds NaN where the label is known.
+    """
+    from sklearn.metrics import roc_auc_score
+
+    y_true = np.asarray(y_true, dtype="float64")
+    y_score = np.asarray(y_score, dtype="float64")
+    if y_true.ndim != 2 or y_true.shape != y_score.shape:
+        raise ValueError(
+            f"y_true {y_true.shape} and y_score {y_score.shape} must both be `(num_images, num_classes)`; "
+            "for a single class add an axis with y[:, None]"
+        )
+    num_classes = y_true.shape[1]
+    names = list(class_names) if class_names is not None else [f"class {c}" for c in range(num_classes)]
+    aucs = np.full(num_classes, np.nan)
+    skipped = []
+    for c in range(num_classes):
+        known = ~np.isnan(y_true[:, c])
+        labels = y_true[known, c]
+        if np.isnan(y_score[known, c]).any():
+            raise ValueError(f"y_score has NaN for {names[c]} where the label is known; check the model's outputs")
+        if np.unique(labels).size < 2:
+            skipped.append(names[c])
+            continue
+        aucs[c] = roc_auc_score(labels, y_score[known, c])
+    if skipped:
+        warnings.warn(f"AUC undefined (only one label value among known labels) for: {skipped}", stacklevel=2)
+    return aucs
+
+
+def macro_auc(y_true, y_score, class_names: Sequence[str] | None = None) -> float:
+    """Compute the macro-average ROC AUC: the mean of `roc_auc_per_class` over the classes that can be scored.
+
+    Args:
+        y_true: `(num_images, num_classes)` 0/1 labels, NaN where unknown.
+        y_score: `(num_images, num_classes)` predicted scores.
+        class_names: optional names used in warnings.
+
+    Returns:
+        The mean AUC, or NaN (with a warning) when no class can be scored.
+    """
+    aucs = roc_auc_per_class(y_true, y_score, class_names)
+    if np.all(np.isnan(aucs)):
+        warnings.warn("no class has both positive and negative known labels; macro AUC is NaN", stacklevel=2)
+        return float("nan")
+    return float(np.nanmean(aucs))
