@@ -379,3 +379,33 @@ def test_a_patient_is_frozen_and_its_heart_follows_replace():
     thorax = patient.sides[RIGHT].width + patient.sides[LEFT].width
     np.testing.assert_allclose(enlarged.heart.half_width, 0.5 * 0.6 * thorax)
     assert patient.heart.half_width == before < enlarged.heart.half_width
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "error", "message"),
+    [
+        ({"findings": [13]}, TypeError, r"finding titles such as 'Mass'.*got 13 in \[13\] \(code 13 is 'Pneumonia'\)"),
+        ({"findings": [["Mass"], 5]}, TypeError, r"got 5 in"),
+        ({"findings": 5}, TypeError, r"findings must be a list of finding titles"),
+        ({"image_size": 8192}, ValueError, r"image_size must be an integer in \[32, 2048\], got 8192"),
+        ({"image_size": 64.0}, TypeError, r"image_size must be an integer in \[32, 2048\], got float 64.0"),
+        ({"num_images": 2.5}, TypeError, r"num_images must be a positive integer, got float 2.5"),
+        ({"seed": -1}, ValueError, r"seed must be a non-negative integer, got -1"),
+        ({"bone_free": "no"}, TypeError, r"bone_free must be True or False, got str 'no'"),
+    ],
+)
+def test_bad_arguments_get_errors_that_name_them(kwargs, error, message):
+    kwargs = {"num_images": 2, "image_size": 32, **kwargs}
+    with pytest.raises(error, match=message):
+        generate(**kwargs)
+
+
+def test_numpy_integers_and_one_mask_name_are_accepted():
+    data = generate(np.int64(2), image_size=np.int32(32), seed=np.uint8(3), mask_names="heart")
+    assert data.images.shape == (2, 32, 32, 1) and data.mask_names == ("heart",) and data.masks.shape[-1] == 1
+
+
+def test_a_request_for_more_than_a_few_gib_warns_before_rendering():
+    # 200,000 images of 256² with the twin and 9 masks: 200000 · 65536 · 4 B · (1 + 1 + 9/4) = 207.5 GiB.
+    with pytest.warns(ResourceWarning, match=r"about 207.5 GiB"), pytest.raises(ValueError, match="unknown pathology"):
+        generate(200_000, image_size=256, findings=["not a finding"])

@@ -36,10 +36,12 @@ Example:
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Mapping, Sequence
 
 import numpy as np
 
+from lecture_lib.checks import check_count, check_flag, check_number
 from lecture_lib.datasets.phantom.acquisition import ACQUISITIONS, MARKER_TEXTS, MU_METAL, STANDARD_ACQUISITION, Frame
 from lecture_lib.datasets.phantom.anatomy import (
     BODY_BOTTOM_MM,
@@ -71,6 +73,8 @@ __all__ = [
     "LANDMARK_NAMES",
     "MARKER_TEXTS",
     "MASK_NAMES",
+    "MAX_IMAGE_SIZE",
+    "MEMORY_WARNING_GIB",
     "MU_BONE",
     "MU_LUNG",
     "MU_METAL",
@@ -98,14 +102,39 @@ def _resolve_prevalence(prevalence) -> dict[str, float]:
     return result
 
 
+MAX_IMAGE_SIZE = 2048
+"""Largest `image_size`: 380 mm / 2048 px = 0.19 mm pixels, a flat-panel detector's pitch (0.14-0.2 mm); finer
+pixels would show no more anatomy, and one 8192 px image took 114 s and 6 GB."""
+
+MEMORY_WARNING_GIB = 4.0
+"""`generate` warns when the arrays it returns would take more than this many GiB."""
+
+
 def _resolve_findings(findings, num_images: int) -> list[frozenset[str]] | None:
     """The forced findings of each image as sets of titles, or None when they are to be drawn."""
     if findings is None:
         return None
     if isinstance(findings, str):
         findings = [findings]
+    collections = list | tuple | set | frozenset
+    if not isinstance(findings, collections):
+        raise TypeError(f"findings must be a list of finding titles (or one list per image), got {findings!r}")
     findings = list(findings)
     per_image = bool(findings) and not isinstance(findings[0], str)
+    for row in findings if per_image else [findings]:
+        items = [row] if isinstance(row, str) else row
+        bad = [item for item in items if not isinstance(item, str)] if isinstance(items, collections) else [row]
+        if bad:
+            code = bad[0]
+            hint = (
+                f" (code {code} is {PATHOLOGIES[code]!r})"
+                if isinstance(code, int) and 0 <= code < NUM_PATHOLOGIES
+                else ""
+            )
+            raise TypeError(
+                "findings must hold finding titles such as 'Mass' (lecture_lib.labels.PATHOLOGIES): one list for "
+                f"every image or one list per image; got {code!r} in {findings!r}{hint}"
+            )
     if per_image and len(findings) != num_images:
         raise ValueError(
             f"findings has {len(findings)} lists but num_images is {num_images}; pass one list per image "
@@ -136,7 +165,7 @@ def generate(
 
     Args:
         num_images: how many images, at least 1.
-        image_size: side in pixels (at least 32); the field of view stays `FIELD_OF_VIEW_MM`, so the pixel spacing
+        image_size: side in pixels, 32 to `MAX_IMAGE_SIZE`; the field of view stays `FIELD_OF_VIEW_MM`, so the pixel spacing
             is `FIELD_OF_VIEW_MM / image_size` mm and the same seed gives the same anatomy at every size.
         seed: a non-negative integer; image `i` and patient `j` draw from streams spawned from `(seed, i)` and
             `(seed, j)`, so the first images of a larger set equal a smaller set with the same seed.
@@ -146,7 +175,8 @@ def generate(
             (`NIH_PREVALENCE` gives NIH's rates). Chronic findings (`CHRONIC_FINDINGS`) are drawn per patient.
         findings: force the findings instead of drawing them: one list of titles for every image (e.g.
             `["Cardiomegaly"]`; `[]` or `["No Finding"]` for a healthy chest) or one list per image.
-        mask_names: which of `MASK_NAMES` to return, in that order (fewer channels save memory).
+        mask_names: which of `MASK_NAMES` to return, in that order (fewer channels save memory); one name alone is
+            one channel.
         bone_free: if True, add `targets["bone_free"]`.
         acquisition: one of `ACQUISITIONS`: `"varied"` films (framing, projection, processing, devices drawn per
             study) or the fixed `"standard"` PA set-up.
@@ -159,14 +189,36 @@ def generate(
         `"phantom-0-000012"`; views `"PA"` or `"AP"`; pixel spacing `(N, 2)` mm.
 
     Raises:
-        ValueError: for a bad count, size, seed, prevalence, finding title, mask name or acquisition.
+        TypeError: for an argument of the wrong kind (a float count, an integer finding code, ...).
+        ValueError: for a bad count, size (32 to `MAX_IMAGE_SIZE`), seed, prevalence, finding title, mask name or
+            acquisition.
+
+    Warns:
+        ResourceWarning: when the arrays returned would take more than `MEMORY_WARNING_GIB` GiB.
     """
-    if isinstance(num_images, bool) or not isinstance(num_images, int | np.integer) or num_images < 1:
-        raise ValueError(f"num_images must be a positive integer, got {num_images!r}")
-    if isinstance(image_size, bool) or not isinstance(image_size, int | np.integer) or image_size < 32:
-        raise ValueError(f"image_size must be an integer >= 32, got {image_size!r}; the lecture uses 64, 128 or 256")
-    if isinstance(seed, bool) or not isinstance(seed, int | np.integer) or seed < 0:
-        raise ValueError(f"seed must be a non-negative integer, got {seed!r}")
+    num_images = check_count(num_images, "num_images")
+    image_size = check_number(
+        image_size,
+        "image_size",
+        low=32,
+        high=MAX_IMAGE_SIZE,
+        integer=True,
+        fix=f"the lecture uses 64, 128 or 256; beyond {MAX_IMAGE_SIZE} px the pixels are finer than a detector's",
+    )
+    seed = check_count(seed, "seed", minimum=0)
+    bone_free = check_flag(bone_free, "bone_free")
+    if isinstance(mask_names, str):
+        mask_names = (mask_names,)
+    planes = 1 + bone_free + 0.25 * len(tuple(mask_names))  # float32 image (+ twin), uint8 masks
+    size_gib = num_images * image_size * image_size * 4 * planes / 2**30
+    if size_gib > MEMORY_WARNING_GIB:
+        warnings.warn(
+            f"generate({num_images}, image_size={image_size}) returns about {size_gib:.1f} GiB of arrays; "
+            "ask for fewer images, fewer mask_names or bone_free=False, or render batches on the fly with "
+            "lecture_lib.datasets.stream('phantom', ...)",
+            ResourceWarning,
+            stacklevel=2,
+        )
     low, high = (studies_per_patient, studies_per_patient) if np.isscalar(studies_per_patient) else studies_per_patient
     if not 1 <= int(low) <= int(high):
         raise ValueError(
@@ -179,8 +231,7 @@ def generate(
     if acquisition not in ACQUISITIONS:
         raise ValueError(f"acquisition must be one of {list(ACQUISITIONS)}, got {acquisition!r}")
     rates = _resolve_prevalence(prevalence)
-    forced = _resolve_findings(findings, int(num_images))
-    num_images, image_size = int(num_images), int(image_size)
+    forced = _resolve_findings(findings, num_images)
 
     studies, patient_ids = [], []
     patient, remaining, patient_index, chronic = None, 0, -1, frozenset()
