@@ -1,14 +1,18 @@
 """Write notebooks/06_quiz.ipynb from the question bank in `lecture_lib.quiz`.
 
-The bank is the single source of the questions: edit a prompt in `lecture_lib/quiz.py`, then run
+The package is the single source of the questions: each section brings its title and notebook, each question its
+prompt, its data (and the notebook variable that holds it) and its figure. Edit a question in
+`lecture_lib/quiz/bank/`, then run
 
     .venv/bin/python scripts/build_quiz_notebook.py
 
-The notebook is written without outputs, ready to commit.
+The notebook is written without outputs, ready to commit; its first code cell is the lesson notebooks' setup cell
+(`scripts/setup_cell.py`). `tests/test_quiz_notebook.py` checks that the committed notebook is what this writes.
 """
 
 from __future__ import annotations
 
+import importlib.util
 import sys
 from pathlib import Path
 
@@ -22,23 +26,21 @@ from lecture_lib import quiz  # noqa: E402
 
 NOTEBOOK = REPO_ROOT / "notebooks" / "06_quiz.ipynb"
 
-SECTION_TITLES = {
-    "Recap": "Recap: convolution and ResNet",
-    "Classification": "Classification",
-    "Segmentation": "Segmentation",
-    "Detection": "Object detection",
-    "Landmarks": "Landmark detection",
-    "Generation": "Image generation",
-    "Datasets": "Datasets across the lecture",
-}
 
-FIGURES = {"conv_result", "dice_masks", "detection_vector", "iou_boxes", "soft_argmax"}
+def _setup_cell() -> str:
+    spec = importlib.util.spec_from_file_location("setup_cell", Path(__file__).with_name("setup_cell.py"))
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module.SETUP_CELL
 
-INTRODUCTION = """# Lecture 6 quiz: check yourself
 
-## Introduction
-{count} questions over every part of the lecture: the recap convolution, classification, segmentation, object
-detection, landmark detection, image generation and the datasets of each task. Every answer is checked on your
+INTRODUCTION = """# Lecture 6 · 6. Quiz: check yourself
+
+**Deep learning in Medical Image Analysis — Lecture 6 (chest X-rays).**
+
+{count} questions over the lecture's sections, {sections}. They ask what the notebooks teach: computing a
+convolution, a loss, a Dice coefficient, an IoU, a soft-argmax or a cardiothoracic ratio by hand, and choosing the
+right activation, loss, split or reading of a result, with each task's medical need. Every answer is checked on your
 machine, offline, as soon as you run its cell.
 
 **How to answer.** Each question ends with a code cell:
@@ -48,44 +50,29 @@ answer = ...  # what the answer should look like
 quiz.check("question_id", answer)
 ```
 
-Replace `...` with your answer and run the cell. You get **✓** with a short explanation, or **✗** with what your
-answer reveals (a flipped kernel, a transposed box, an off-by-one size …) and a hint; try again as often as you like.
-A cell left at `...` only says *not answered yet*, so the notebook also runs from top to bottom unanswered.
-Compute with NumPy where it helps: `quiz.data("question_id")` gives the arrays of a question. Answers are numbers,
-letters of options, arrays, shapes, or a small function you write. The last cell shows your score.
+Replace `...` with your answer and run the cell. A wrong answer gets **✗**, what it reveals (a flipped kernel, a
+transposed box, an off-by-one size …) and a hint; try again as often as you like. A right answer gets **✓** and the
+explanation; so does a question you have tried {reveal} times. A cell left at `...` only says *not answered yet*,
+so the notebook also runs from top to bottom unanswered. Where a question has data, a cell puts it in a variable
+(`quiz.data("question_id")` gives a fresh copy) and draws it; compute with NumPy. Answers are letters of options,
+numbers, arrays, shapes, or a small function you write. The last cell shows your score."""
 
-**For instructors.** The answer key is one command, from the repository root:
+SETUP_MARKDOWN = """## Setup
+The first cell is the setup cell of every notebook of the course: it makes `lecture_lib` importable (installed, a
+clone opened in place, or a clone in Colab). The second imports the quiz."""
 
-```bash
-python -m lecture_lib.quiz --key
-```
-
-It derives every answer at run time: the package stores no answer in plain text (the multiple-choice answers are
-salted hashes, the rest is computed from the questions' data with the lecture's formulas). `--list` lists the
-questions; `lecture_lib/quiz.py` holds the bank and `scripts/build_quiz_notebook.py` rebuilds this notebook from it.
-"""
-
-SETUP = """import importlib.util
-import sys
-from pathlib import Path
-
-if importlib.util.find_spec("lecture_lib") is None:  # a fresh clone: install the course package from the repository
-    %pip install -q -e ..
-    sys.path.insert(0, str(Path.cwd().parent))
-
-import numpy as np  # noqa: F401  (for your calculations)
+IMPORTS = """import numpy as np  # noqa: F401  (for your calculations)
 
 from lecture_lib import quiz
 
-print(f"{len(quiz.questions())} questions in {len(quiz.SECTIONS)} sections")"""
+print(f"{len(quiz.questions())} questions in {len(quiz.SECTIONS)} sections: {', '.join(quiz.SECTIONS)}")"""
 
-DATA_NAMES = {
-    "conv_result": "conv",
-    "dice_masks": "masks",
-    "detection_vector": "detection",
-    "iou_boxes": "boxes",
-    "soft_argmax": "landmark",
-}
+GOING_FURTHER = """## Going further
+Each section's notebook takes its questions further with real layers, losses and data: `00_recap` (convolution,
+SAME padding, the residual gradient), `01_classification` (sigmoid + BCE vs softmax + CE, class weights, leakage),
+`02_segmentation` (U-Net, sigmoid vs softmax, Dice, organ areas), `03_detection` (the y vector, IoU, NMS, AP50),
+`04_landmarks` (heatmaps with SoftMax 2D, Wing, the cardiothoracic ratio) and `05_generation` (MSE, MAE, SSIM, the
+bone model). Try a question's numbers there."""
 
 
 def answer_cell(question: quiz.Question) -> str:
@@ -101,61 +88,68 @@ def answer_cell(question: quiz.Question) -> str:
 
 
 def data_cell(question: quiz.Question) -> str:
-    """Return the source of the cell that shows a question's data and figure."""
-    name = DATA_NAMES[question.id]
+    """Return the source of the cell that puts a question's data in its variable and draws its figure."""
     parts = [
-        f"{key} {value.shape}" if hasattr(value, "shape") else f"{key} = {value}"
+        f"{key} {value.shape}" if hasattr(value, "shape") else f"{key} = {value!r}"
         for key, value in question.data.items()
     ]
-    return f'{name} = quiz.data("{question.id}")  # {", ".join(parts)}\nquiz.draw("{question.id}")'
+    source = f'{question.data_name} = quiz.data("{question.id}")  # {", ".join(parts)}'
+    if question.figure is not None:
+        source += f'\nquiz.draw("{question.id}")'
+    return source
 
 
 def build() -> nbformat.NotebookNode:
     """Return the quiz notebook, without outputs."""
-    bank = quiz.questions()
+    parts = quiz.sections()
     cells = [
-        new_markdown_cell(INTRODUCTION.format(count=len(bank)).strip()),
-        new_markdown_cell("## Setup\nImport the quiz; the package is installed from the repository when missing."),
-        new_code_cell(SETUP),
+        new_markdown_cell(
+            INTRODUCTION.format(
+                count=len(quiz.questions()),
+                sections=", ".join(f"{index}. {part.title}" for index, part in enumerate(parts)),
+                reveal=quiz.engine.REVEAL_AFTER,
+            )
+        ),
+        new_markdown_cell(SETUP_MARKDOWN),
+        new_code_cell(_setup_cell()),
+        new_code_cell(IMPORTS),
     ]
-    section = None
-    for number, question in enumerate(bank, start=1):
-        if question.section != section:
-            section = question.section
-            index = quiz.SECTIONS.index(section)
-            cells.append(new_markdown_cell(f"## {index}. {SECTION_TITLES[section]}"))
-        cells.append(new_markdown_cell(f"### Q{number}. {question.title}\n\n{question.markdown()}"))
-        if question.id in FIGURES:
-            cells.append(new_code_cell(data_cell(question)))
-        cells.append(new_code_cell(answer_cell(question)))
+    number = 0
+    for index, part in enumerate(parts):
+        cells.append(new_markdown_cell(f"## {index}. {part.title}\nTaught in `{part.notebook}.ipynb`."))
+        for question in part.questions:
+            number += 1
+            cells.append(new_markdown_cell(f"### Q{number}. {question.title}\n\n{question.markdown()}"))
+            if question.data_name:
+                cells.append(new_code_cell(data_cell(question)))
+            cells.append(new_code_cell(answer_cell(question)))
     cells.append(
         new_markdown_cell(
             "## Your score\nThe latest answer to each question counts; questions still open are listed at the end."
         )
     )
     cells.append(new_code_cell("quiz.score()"))
-    cells.append(
-        new_markdown_cell(
-            "## Going further\nThe lecture's notebooks take each topic further: `00_recap` (convolution, "
-            "ResNet), `01_classification` (sigmoid + BCE vs softmax + CE), `02_segmentation` (U-Net, DSC), "
-            "`03_detection` (the y vector, IoU, NMS), `04_landmarks` (v1 regression, v2 heatmaps with SoftMax 2D) "
-            "and `05_generation` (MSE, MAE, SSIM). Try a question's numbers there with real layers and losses."
-        )
-    )
+    cells.append(new_markdown_cell(GOING_FURTHER))
     for index, cell in enumerate(cells):
-        cell.id = str(index)  # the ids nbstripout writes, so a rebuild only changes what changed in the bank
+        cell.id = str(index)  # stable ids, so a rebuild only changes what changed in the bank
     notebook = new_notebook(cells=cells)
     notebook.metadata["kernelspec"] = {"display_name": "Python 3", "language": "python", "name": "python3"}
     notebook.metadata["language_info"] = {"name": "python"}
     return notebook
 
 
-def main() -> int:
+def render() -> str:
+    """Return the notebook's file contents exactly as `main` writes them."""
     notebook = build()
     nbformat.validate(notebook)
+    text = nbformat.writes(notebook)
+    return text if text.endswith("\n") else text + "\n"
+
+
+def main() -> int:
     NOTEBOOK.parent.mkdir(parents=True, exist_ok=True)
-    nbformat.write(notebook, NOTEBOOK)
-    print(f"wrote {NOTEBOOK.relative_to(REPO_ROOT)}: {len(notebook.cells)} cells, {len(quiz.questions())} questions")
+    NOTEBOOK.write_text(render(), encoding="utf-8")
+    print(f"wrote {NOTEBOOK.relative_to(REPO_ROOT)}: {len(build().cells)} cells, {len(quiz.questions())} questions")
     return 0
 
 

@@ -73,6 +73,8 @@ def _soft_argmax_reference(scores):
 
 
 def conv_output_size(n, f, p=0, s=1):
+    import math
+
     return math.floor((n + 2 * p - f) / s) + 1
 
 

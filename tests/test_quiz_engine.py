@@ -270,3 +270,16 @@ def test_a_quiz_over_a_custom_bank():
     session = quiz.Quiz([question])
     assert session.grade("two", 2).correct and not session.grade("two", 3).correct
     assert str(session.score()).startswith("Score: 0/1")
+
+
+class BadMessage(Exception):
+    def __str__(self):
+        raise RuntimeError("no message")
+
+
+def test_a_code_answer_raising_an_unprintable_exception_gets_feedback():
+    def raises(x):
+        raise BadMessage
+
+    result = quiz.Quiz([_doubling()]).grade("double", raises)
+    assert result.status == "wrong" and "BadMessage" in result.message and "could not be printed" in result.message

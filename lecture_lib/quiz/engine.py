@@ -76,6 +76,21 @@ def echo(value, limit: int = ECHO_LIMIT) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
+def cut(text: str, limit: int = ECHO_LIMIT) -> str:
+    """Return `text` on one line, cut to `limit` characters (ending in "…")."""
+    text = " ".join(str(text).split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def describe_error(error: BaseException) -> str:
+    """Return `"TypeError: message"` for an exception, cut to a sane length, even when its `str` raises."""
+    try:
+        message = str(error)
+    except Exception:  # a student's exception class may break str()
+        message = "<its message could not be printed>"
+    return f"{type(error).__name__}: {cut(message)}" if message else type(error).__name__
+
+
 class CappedOutput(io.TextIOBase):
     """A text stream that keeps the first `limit` characters written to it and counts the rest."""
 
@@ -294,7 +309,7 @@ class Quiz:
                 question_id,
                 "wrong",
                 f"{WRONG_MARK} {question_id}: could not read your answer {echo(answer)} "
-                f"({type(error).__name__}: {echo(str(error))}); expected {question.answer_format}.",
+                f"({describe_error(error)}); expected {question.answer_format}.",
             )
         return Result(question_id, "correct", f"{CORRECT_MARK} {question_id}: correct. {_sentence(note)}")
 

@@ -39,6 +39,8 @@ from lecture_lib.quiz.engine import (
     Wrong,
     call_with_time_limit,
     captured_output,
+    cut,
+    describe_error,
     echo,
 )
 
@@ -247,7 +249,7 @@ def to_array(answer, what: str) -> np.ndarray:
         array = np.asarray(answer, dtype=np.float64)
     except (TypeError, ValueError, OverflowError) as error:
         raise Wrong(
-            f"could not read {echo(answer)} as {what} ({echo(str(error))}); rows must all have the same length"
+            f"could not read {echo(answer)} as {what} ({cut(str(error))}); rows must all have the same length"
         ) from None
     if array.size > MAX_ANSWER_SIZE:
         raise Wrong(f"your answer holds {array.size} values; expected {what}")
@@ -440,8 +442,8 @@ class Code(Question):
         except Exception as error:  # the student's code: report any failure kindly instead of crashing
             frames = traceback.extract_tb(error.__traceback__)
             frame = frames[-1] if frames else None
-            where = f" at line {frame.lineno}: `{echo(frame.line, 80)}`" if frame and frame.line else ""
-            raise Wrong(f"{call} raised {type(error).__name__}: {echo(str(error))}{where}.") from None
+            where = f" at line {frame.lineno}: `{cut(frame.line, 80)}`" if frame and frame.line else ""
+            raise Wrong(f"{call} raised {describe_error(error)}{where}.") from None
         if got is None:
             raise Wrong(f"{call} returned None; did you forget `return`?")
         try:
