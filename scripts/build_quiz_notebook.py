@@ -38,10 +38,11 @@ INTRODUCTION = """# Lecture 6 · 6. Quiz: check yourself
 
 **Deep learning in Medical Image Analysis — Lecture 6 (chest X-rays).**
 
-{count} questions over the lecture's sections, {sections}. They ask what the notebooks teach: computing a
-convolution, a loss, a Dice coefficient, an IoU, a soft-argmax or a cardiothoracic ratio by hand, and choosing the
-right activation, loss, split or reading of a result, with each task's medical need. Every answer is checked on your
-machine, offline, as soon as you run its cell.
+{count} questions on what the notebooks teach: computing a convolution, a loss, a Dice coefficient, an IoU, a
+soft-argmax or a cardiothoracic ratio by hand; choosing the activation, the loss, the split or the reading of a
+result; and each task's medical need. Every answer is checked on your machine, offline, as soon as you run its cell.
+
+{sections}
 
 **How to answer.** Each question ends with a code cell:
 
@@ -106,7 +107,10 @@ def build() -> nbformat.NotebookNode:
         new_markdown_cell(
             INTRODUCTION.format(
                 count=len(quiz.questions()),
-                sections=", ".join(f"{index}. {part.title}" for index, part in enumerate(parts)),
+                sections="\n".join(
+                    f"{index}. {part.title}: {len(part.questions)} questions (`{part.notebook}.ipynb`)"
+                    for index, part in enumerate(parts)
+                ),
                 reveal=quiz.engine.REVEAL_AFTER,
             )
         ),

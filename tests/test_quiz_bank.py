@@ -353,7 +353,7 @@ WRONG_ANSWERS = [
     ("bce_value", -(math.log(0.9) + math.log(0.6)) / 3, "(1 − Y)"),
     ("class_weighting", "a", "30 positives weigh together"),
     ("class_weighting", "c", "count more"),
-    ("leakage_split", "b", "new people"),
+    ("leakage_split", "b", "new patients"),
     ("honest_evaluation", ["a", "b", "c"], "validation split is for"),
     ("honest_evaluation", ["a"], "1 right option is missing"),
     ("honest_evaluation", ["d"], "exact duplicates"),

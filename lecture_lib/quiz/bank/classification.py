@@ -244,8 +244,9 @@ QUESTIONS = (
             ),
             Option(
                 "Nothing is wrong: a random split of images is unbiased",
-                "it is unbiased for images already seen in other studies, not for new people: with follow-ups in "
-                "both parts, notebook 01's memorizer scores clearly better than with a patient split.",
+                "a random image split is unbiased for more images of the people in training, not for new patients: "
+                "with follow-ups in both parts, notebook 01's memorizer scores clearly better than with a patient "
+                "split.",
             ),
             Option(
                 "The same patient's studies land in train and test, so a model can recognize the patient and copy "
@@ -312,8 +313,8 @@ QUESTIONS = (
         hint="What does MONOCHROME1 say about the lowest stored value: black or white?",
         explanation="MONOCHROME1 stores white as the lowest value (MONOCHROME2 stores black there), so the image "
         "must be inverted: `datasets.dicom.read_dicom` does it as the last step of the display pipeline, after the "
-        "rescale (modality LUT) and the window (VOI LUT). A model fed both kinds without it sees half its films as "
-        "negatives.",
+        "rescale (modality LUT) and the window (VOI LUT). A model fed both kinds without it sees the MONOCHROME1 "
+        "films as negatives.",
         options=(
             Option(
                 "s / 4095",

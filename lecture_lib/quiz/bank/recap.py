@@ -44,7 +44,7 @@ def conv_output_size(n, f, p=0, s=1):
 
 
 def same_padding(n, f, s):
-    """Return TensorFlow's SAME padding `(before, after)` of one axis: enough for ceil(n / s) outputs, odd extra after."""
+    """Return TensorFlow's SAME padding `(before, after)` of one axis: ceil(n / s) outputs, an odd pixel at the end."""
     total = max((-(-n // s) - 1) * s + f - n, 0)
     return total // 2, total - total // 2
 
@@ -209,7 +209,8 @@ QUESTIONS = (
         "∂F/∂x are all small?",
         explanation="Each block multiplies the gradient by (1 + ∂F/∂x) instead of ∂F/∂x alone, so a path with "
         "factor 1 carries ∂L/∂y back to the first layers however deep the stack is. Notebook 00 measures it: the "
-        "plain sigmoid network's gradient shrinks by a constant factor per layer, the residual one's does not.",
+        "plain sigmoid network's gradient shrinks by a constant factor per layer, while the residual one's stays "
+        "within a couple of orders of magnitude from the last layer to the first.",
         options=(
             Option(
                 "The gradient reaching an early layer is never only a product of many small factors: the skip passes "
