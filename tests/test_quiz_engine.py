@@ -283,3 +283,19 @@ def test_a_code_answer_raising_an_unprintable_exception_gets_feedback():
 
     result = quiz.Quiz([_doubling()]).grade("double", raises)
     assert result.status == "wrong" and "BadMessage" in result.message and "could not be printed" in result.message
+
+
+def test_time_limit_restores_an_outer_timer():
+    import signal
+
+    fired = []
+    previous = signal.signal(signal.SIGALRM, lambda signum, frame: fired.append(signum))
+    try:
+        signal.setitimer(signal.ITIMER_REAL, 5.0)
+        assert engine.call_with_time_limit(lambda: 1, (), 0.5) == 1
+        remaining, _ = signal.getitimer(signal.ITIMER_REAL)
+        assert 4.0 < remaining <= 5.0
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+    assert not fired
