@@ -44,7 +44,7 @@ SMALL = {
     "04_landmarks": {"IMAGE_SIZE": 32, "NUM_IMAGES": 2 * NUM_PATIENTS, "EPOCHS_V1": 1, "EPOCHS": 1,
                      "V1_FILTERS": 4, "V2_FILTERS": 4},
     "05_generation": {"IMAGE_SIZE": 32, "NUM_IMAGES": 2 * NUM_PATIENTS, "EPOCHS": 1, "GEN_IMAGE_SIZE": 32,
-                      "NUM_GEN_IMAGES": 2 * NUM_PATIENTS, "GEN_EPOCHS": 1, "CLASSIFIER_EPOCHS": 1, "NUM_SAMPLES": 4},
+                      "NUM_GEN_IMAGES": 2 * NUM_PATIENTS, "GEN_EPOCHS": 1, "CLASSIFIER_EPOCHS": 1, "NUM_SAMPLES": 8},
 }  # fmt: skip
 
 CASES = [
