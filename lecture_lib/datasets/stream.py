@@ -26,6 +26,10 @@ Example:
     >>> x, y = train[0]
     >>> x.shape, y.shape
     ((64, 256, 256, 1), (64, 15))
+    >>> model.fit(train, epochs=10, shuffle=False, callbacks=[train.epoch_callback()])
+
+`fit(shuffle=False)` because the stream shuffles (Keras would only reorder whole batches, with Python's `random`);
+`epoch_callback()` makes the stream's epoch follow `fit`'s, also after `fit(initial_epoch=...)`.
 """
 
 from __future__ import annotations
