@@ -82,7 +82,6 @@ def _key(name: str) -> str:
 class _Index:
     """The rows of a real source: image files, their labels and how to decode them."""
 
-    folder: Path
     paths: list[Path]
     labels: np.ndarray
     reader: Callable
@@ -113,7 +112,7 @@ def _nih_index(folder: Path, split: str, views=None) -> _Index:
             f"{NIH.instructions(folder)}"
         )
     paths = [on_disk[name] for name in table["image"]]
-    return _Index(folder, paths, nih.label_matrix(table["findings"]), default_reader, "NIH")
+    return _Index(paths, nih.label_matrix(table["findings"]), default_reader, "NIH")
 
 
 def _jpeg_reader(image_size: int) -> Callable:
@@ -142,7 +141,7 @@ def _chexpert_index(folder: Path, split: str, image_size: int, uncertain="nan", 
             f"no CheXpert image listed in {split}.csv exists under {folder}.\n{CHEXPERT.instructions(folder)}"
         )
     labels = chexpert.map_labels(table, uncertain, blank)
-    return _Index(folder, [folder / path for path in table["Path"]], labels, _jpeg_reader(image_size), "CheXpert")
+    return _Index([folder / path for path in table["Path"]], labels, _jpeg_reader(image_size), "CheXpert")
 
 
 def _mimic_index(
@@ -180,7 +179,7 @@ def _mimic_index(
     labels = map_labels(table, uncertain, blank)
     labels[(table["_labelled"] == "left_only").to_numpy()] = np.nan  # no label row: unknown, as load_mimic says
     kept = [folder / path for path, keep in zip(paths, present, strict=True) if keep]
-    return _Index(folder, kept, labels, _jpeg_reader(image_size), "MIMIC-CXR")
+    return _Index(kept, labels, _jpeg_reader(image_size), "MIMIC-CXR")
 
 
 # ------------------------------------------------------------------------------------------------- cache filling
