@@ -142,3 +142,28 @@ def test_unreadable_files_stay_listed_through_subset_split_and_concatenate():
     assert all(part.unreadable == {"0/b.png": "missing"} for part in loaded.split((0.5, 0.5), seed=0, by="image"))
     joined = CXRSet.concatenate([loaded, make(2, unreadable={"1/c.png": "truncated"})])
     assert joined.unreadable == {"0/b.png": "missing", "1/c.png": "truncated"}
+
+
+def test_meta_rows_follow_the_images_through_subset_split_and_concatenate():
+    import pandas as pd
+
+    meta = pd.DataFrame({"file": [f"f{i}.png" for i in range(6)], "age": [20.0, 30, 40, 50, 60, 70]})
+    loaded = make(6, meta=meta)
+    assert list(loaded[[4, 1]].meta["file"]) == ["f4.png", "f1.png"] and list(loaded[[4, 1]].meta.index) == [0, 1]
+    assert list(loaded[loaded.meta["age"] > 45].meta["age"]) == [50, 60, 70]
+    for part in loaded.split((0.5, 0.5), seed=3, by="patient"):
+        # each image keeps its own row: image i of the fixture has patient p{i // 2} and file f{i}.png
+        assert [f"p{int(name[1]) // 2}" for name in part.meta["file"]] == list(part.patient_ids)
+    joined = CXRSet.concatenate([loaded, make(2)])
+    assert list(joined.meta.columns) == ["file", "age"] and len(joined.meta) == 8
+    assert joined.meta["file"].iloc[5] == "f5.png" and joined.meta["age"].iloc[6:].isna().all()
+    assert make(3).meta.shape == (3, 0)
+
+
+def test_meta_must_have_one_row_per_image():
+    import pandas as pd
+
+    with pytest.raises(ValueError, match=r"meta must be a pandas.DataFrame with one row per image \(10\).*length 3"):
+        make(10, meta=pd.DataFrame({"age": [1, 2, 3]}))
+    with pytest.raises(ValueError, match="meta must be a pandas.DataFrame.*got dict"):
+        make(10, meta={"age": list(range(10))})

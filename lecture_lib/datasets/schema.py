@@ -36,6 +36,9 @@ import pandas as pd
 
 from lecture_lib.labels import NUM_PATHOLOGIES, PATHOLOGIES, code_of
 
+META_COLUMNS: tuple[str, ...] = ("file", "age", "sex", "study_id", "follow_up")
+"""The documented columns of `CXRSet.meta`; a source fills those it records."""
+
 TASKS: tuple[str, ...] = ("classification", "segmentation", "detection", "landmarks", "bone_suppression")
 """The tasks `CXRSet.xy` prepares arrays for, one per lecture section."""
 
@@ -115,6 +118,11 @@ class CXRSet:
         source: where the images come from, e.g. `"phantom"` or `"nih"`.
         unreadable: files the loader could not read and left out, with their labels: name -> reason (e.g.
             `"missing"`); kept by `subset`, `split` and `concatenate`, empty when every file was read.
+        meta: per-image metadata, a `pandas.DataFrame` with one row per image (index `0..N-1`) and whichever of
+            `META_COLUMNS` the source records: `file` (path relative to the dataset folder), `age` (years, float,
+            NaN if unknown), `sex` (`"M"`, `"F"` or `""`), `study_id` (str), `follow_up` (int, the NIH follow-up
+            number); a loader may add its own columns. Rows follow the images through `subset`, indexing, `split`
+            and `concatenate` (columns a set lacks become NaN there). Defaults to a frame with no columns.
 
     Raises:
         TypeError, ValueError: naming the field, what it received and what is expected.
@@ -134,6 +142,7 @@ class CXRSet:
     pixel_spacing_mm: np.ndarray | None = None
     source: str = "unknown"
     unreadable: dict[str, str] = dataclasses.field(default_factory=dict)
+    meta: pd.DataFrame | None = None
 
     def __post_init__(self):
         images = _check_array(
@@ -247,6 +256,14 @@ class CXRSet:
             )
         if not isinstance(self.source, str):
             raise TypeError(f"CXRSet.source must be a string such as 'phantom', got {self.source!r}")
+        if self.meta is None:
+            self.meta = pd.DataFrame(index=pd.RangeIndex(num_images))
+        if not isinstance(self.meta, pd.DataFrame) or len(self.meta) != num_images:
+            raise ValueError(
+                f"CXRSet.meta must be a pandas.DataFrame with one row per image ({num_images}), got "
+                f"{type(self.meta).__name__} of length {len(self.meta) if hasattr(self.meta, '__len__') else None}"
+            )
+        self.meta = self.meta.reset_index(drop=True)
 
     def __len__(self) -> int:
         return int(self.images.shape[0])
@@ -325,6 +342,7 @@ class CXRSet:
             pixel_spacing_mm=self.pixel_spacing_mm[rows],
             source=self.source,
             unreadable=dict(self.unreadable),
+            meta=self.meta.iloc[rows],
         )
 
     __getitem__ = subset
@@ -573,4 +591,5 @@ class CXRSet:
             pixel_spacing_mm=stack("pixel_spacing_mm"),
             source="+".join(sources),
             unreadable={name: reason for item in sets for name, reason in item.unreadable.items()},
+            meta=pd.concat([item.meta for item in sets], ignore_index=True),
         )
