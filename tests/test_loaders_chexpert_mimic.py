@@ -51,13 +51,34 @@ def test_chexpert_frontal_only_drops_decubitus_rows_and_views_stay_in_the_vocabu
     assert (table["AP/PA"].isin(["LL", "RL"]) & (table["Frontal/Lateral"] == "Frontal")).sum() == 2
     data = chexpert.load_chexpert(folder, image_size=16, progress=False)
     assert len(data) == frontal.sum() == 3 and data.views.tolist() == table.loc[frontal, "AP/PA"].tolist()
-    everything = chexpert.load_chexpert(folder, image_size=16, frontal_only=False, progress=False)
+    everything = chexpert.load_chexpert(folder, image_size=16, views=("PA", "AP", "LATERAL"), progress=False)
     assert len(everything) == len(table) == 6
     assert everything.views.tolist() == ["AP", "PA", "LATERAL", "AP", "LATERAL", "LATERAL"]  # LL, RL: laterals
-    laterals = chexpert.load_chexpert(folder, image_size=16, frontal_only=False, views=("LATERAL",), progress=False)
+    laterals = chexpert.load_chexpert(folder, image_size=16, views="lateral", progress=False)
     assert laterals.patient_ids.tolist() == ["patient00002", "patient00004", "patient00005"]
-    with pytest.raises(ValueError, match=r"views must be taken from \('PA', 'AP', 'LATERAL'\), got \['LL'\]"):
+    with pytest.raises(ValueError, match=r"chexpert views are \['PA', 'AP', 'LATERAL'\], got \['LL'\]"):
         chexpert.load_chexpert(folder, views=("LL",))
+    with pytest.warns(DeprecationWarning, match=r"frontal_only=...\) is now views"):
+        assert len(chexpert.load_chexpert(folder, image_size=16, frontal_only=False, progress=False)) == 6
+
+
+def test_chexpert_splits_use_the_common_names_and_meta_has_age_sex_and_study(tmp_path):
+    folder = make_chexpert(tmp_path)
+    small = folder / "CheXpert-v1.0-small"
+    lines = (small / "train.csv").read_text().splitlines()
+    (small / "valid.csv").write_text("\n".join([lines[0], lines[1].replace("Female,68", "Male,40")]) + "\n")
+    assert len(chexpert.load_chexpert(folder, image_size=16, split="train", progress=False)) == 3
+    val = chexpert.load_chexpert(folder, image_size=16, split="val", progress=False)
+    assert len(val) == 1 and val.meta["sex"].tolist() == ["M"] and val.meta["age"].tolist() == [40.0]
+    everything = chexpert.load_chexpert(folder, image_size=16, progress=False)  # split="all": train, then valid
+    assert len(everything) == 4 and everything.meta["sex"].tolist() == ["F", "F", "F", "M"]
+    assert everything.meta["study_id"].tolist() == ["patient00001/study1", "patient00002/study1",
+                                                    "patient00003/study2", "patient00001/study1"]  # fmt: skip
+    assert everything.meta["file"].iloc[0] == "CheXpert-v1.0-small/train/patient00001/study1/view1_frontal.jpg"
+    with pytest.warns(DeprecationWarning, match="split='valid' is now split='val'"):
+        assert len(chexpert.load_chexpert(folder, image_size=16, split="valid", progress=False)) == 1
+    with pytest.raises(ValueError, match=r"chexpert publishes no 'test' split"):
+        chexpert.load_chexpert(folder, split="test")
 
 
 def test_chexpert_needs_registration(tmp_path):
@@ -71,7 +92,7 @@ def test_mimic_image_path_layout():
 
 def test_load_mimic_joins_study_labels_split_and_views(tmp_path):
     folder = make_mimic(tmp_path)
-    train = mimic.load_mimic(folder, image_size=16, progress=False)
+    train = mimic.load_mimic(folder, image_size=16, split="train", progress=False)
     assert train.patient_ids.tolist() == ["10000032"] and train.views.tolist() == ["PA"]  # lateral filtered
     assert train.labels[0, C("No Finding")] == 1 and train.labels[0, C("Edema")] == 0
     test = mimic.load_mimic(folder, image_size=16, split="test", progress=False)
@@ -79,9 +100,28 @@ def test_load_mimic_joins_study_labels_split_and_views(tmp_path):
     assert test.labels[0, C("Effusion")] == 1
     negbio = mimic.load_mimic(folder, image_size=16, split="test", labeler="negbio", progress=False)
     assert negbio.labels[0, C("Atelectasis")] == 0
-    everything = mimic.load_mimic(folder, image_size=16, split=None, views=None, progress=False)
+    everything = mimic.load_mimic(folder, image_size=16, split="all", views=("PA", "LATERAL", "AP"), progress=False)
     assert everything.views.tolist() == ["PA", "LATERAL", "AP"]
     np.testing.assert_allclose(everything.images[:, 0, 0, 0], [100 / 255, 150 / 255, 200 / 255], atol=0.01)
+    assert everything.meta["study_id"].tolist() == ["50414267", "50414267", "53000001"]
+    assert everything.meta["file"].iloc[2] == "files/p11/p11000011/s53000001/d3.jpg"
+    frontal = mimic.load_mimic(folder, progress=False)  # defaults: split="all", PA and AP, 128 px
+    assert frontal.views.tolist() == ["PA", "AP"] and frontal.image_size == (128, 128)
+
+
+def test_mimic_old_split_names_warn_and_val_is_validate(tmp_path):
+    folder = make_mimic(tmp_path)
+    with pytest.warns(DeprecationWarning, match=r"split=None\) is now split='all'"):
+        assert len(mimic.load_mimic(folder, image_size=16, split=None, progress=False)) == 2
+    with pytest.raises(
+        download.DatasetNotFoundError, match="no MIMIC-CXR-JPG image"
+    ):  # the fixture has no validate rows
+        mimic.load_mimic(folder, image_size=16, split="val", progress=False)
+    with (
+        pytest.warns(DeprecationWarning, match="split='validate' is now split='val'"),
+        pytest.raises(download.DatasetNotFoundError),
+    ):
+        mimic.load_mimic(folder, image_size=16, split="validate", progress=False)
 
 
 def test_mimic_image_of_a_study_without_a_label_row_is_unknown(tmp_path):

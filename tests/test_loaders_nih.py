@@ -45,13 +45,36 @@ def test_load_nih_boxes_infiltrate_and_scaling(nih_folder):
     assert boxed.patient_ids.tolist() == ["00000001", "00000003"]
 
 
-def test_load_nih_split_views_and_max_images(nih_folder):
+def test_load_nih_split_views_and_num_images(nih_folder):
     assert nih.load_nih(nih_folder, image_size=32, split="test", progress=False).patient_ids.tolist() == ["00000002"]
-    assert len(nih.load_nih(nih_folder, image_size=32, split="train_val", progress=False)) == 3
+    assert len(nih.load_nih(nih_folder, image_size=32, split="train", progress=False)) == 3  # train_val_list.txt
     assert nih.load_nih(nih_folder, image_size=32, views=["ap"], progress=False).views.tolist() == ["AP"]
-    assert len(nih.load_nih(nih_folder, image_size=32, max_images=2, progress=False)) == 2
-    with pytest.raises(ValueError, match="split must be 'all', 'train_val' or 'test', got 'val'"):
+    assert nih.load_nih(nih_folder, image_size=32, views="pa", progress=False).views.tolist() == ["PA"] * 3
+    assert len(nih.load_nih(nih_folder, image_size=32, num_images=2, progress=False)) == 2
+    with pytest.raises(ValueError, match=r"nih publishes no 'val' split; choose from \['train', 'test', 'all'\]"):
         nih.load_nih(nih_folder, split="val")
+    with pytest.raises(ValueError, match=r"nih views are \['PA', 'AP'\], got \['LATERAL'\]"):
+        nih.load_nih(nih_folder, views=["LATERAL"])
+
+
+def test_load_nih_old_argument_names_still_work_with_a_deprecation_warning(nih_folder):
+    with pytest.warns(DeprecationWarning, match="split='train_val' is now split='train'"):
+        assert len(nih.load_nih(nih_folder, image_size=32, split="train_val", progress=False)) == 3
+    with pytest.warns(DeprecationWarning, match=r"max_images=...\) is now num_images"):
+        assert len(nih.load_nih(nih_folder, image_size=32, max_images=2, progress=False)) == 2
+    with pytest.raises(ValueError, match="got num_images=1 and max_images=2: pass one"):
+        nih.load_nih(nih_folder, num_images=1, max_images=2)
+
+
+def test_load_nih_defaults_match_catalog_load_and_meta_holds_the_label_file_columns(nih_folder):
+    data = nih.load_nih(nih_folder, progress=False)
+    assert data.image_size == (128, 128)  # catalog.load's default image_size
+    # NIH_ROWS of loader_fixtures: file, follow-up, age and sex as the label file gives them
+    assert data.meta["file"].tolist() == ["00000001_000.png", "00000001_001.png", "00000002_000.png",
+                                          "00000003_000.png"]  # fmt: skip
+    assert data.meta["age"].tolist() == [57, 58, 80, 74] and data.meta["sex"].tolist() == ["M", "M", "M", "F"]
+    assert data.meta["follow_up"].tolist() == [0, 1, 0, 0]
+    assert data[2:].meta["file"].tolist() == ["00000002_000.png", "00000003_000.png"]
 
 
 def test_load_nih_second_load_comes_from_the_cache(nih_folder):

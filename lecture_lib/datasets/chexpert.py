@@ -35,6 +35,13 @@ import pandas as pd
 from lecture_lib import labels as slide_labels
 from lecture_lib.datasets import download as dl
 from lecture_lib.datasets.imageio import load_images, read_image
+from lecture_lib.datasets.loader_options import (
+    DEFAULT_IMAGE_SIZE,
+    renamed,
+    resolve_num_images,
+    resolve_split,
+    resolve_views,
+)
 from lecture_lib.datasets.registry import CHEXPERT
 from lecture_lib.datasets.schema import CXRSet
 
@@ -171,60 +178,72 @@ def load_table_images(
 
 def load_chexpert(
     data_dir: Path | str | None = None,
-    image_size: int = 256,
-    max_images: int | None = None,
+    *,
+    image_size: int = DEFAULT_IMAGE_SIZE,
+    num_images: int | None = None,
+    split: str = "all",
+    views: Sequence[str] | str | None = None,
     download: bool = False,
-    split: str = "train",
+    progress: bool = True,
     uncertain: str = "nan",
     blank: str = "zeros",
-    frontal_only: bool = True,
-    views: Sequence[str] | None = None,
     num_workers: int | None = None,
-    progress: bool = True,
+    frontal_only: bool | None = None,
+    max_images: int | None = None,
 ) -> CXRSet:
     """Load CheXpert images with labels mapped to the slide's codes.
 
     Args:
         data_dir: the dataset folder; default `data/chexpert/` (holding `CheXpert-v1.0-small/` or `CheXpert-v1.0/`).
         image_size: output side in pixels.
-        max_images: keep the first images (file order) after filtering.
+        num_images: keep the first images (file order) after filtering.
+        split: `"all"` (`train.csv`, then `valid.csv` when present), `"train"` or `"val"` (`valid.csv`: 234 images
+            labelled by radiologists); the former `"valid"` still works, with a `DeprecationWarning`.
+        views: keep only these views, from `VIEWS`: e.g. `("PA",)` or `("LATERAL",)`; `None` keeps the frontal
+            images (lateral views look nothing like the slide's PA images; the rows marked `Frontal` whose `AP/PA`
+            is `LL` or `RL` are laterals, see `view_of`).
         download: CheXpert needs registration: `True` raises the instructions.
-        split: `"train"` or `"valid"`.
+        progress: show a progress bar.
         uncertain: -1 policy, `"nan"`, `"ones"` or `"zeros"`.
         blank: blank policy, `"zeros"` or `"nan"`.
-        frontal_only: keep frontal images only (lateral views look nothing like the slide's PA images); the rows
-            marked `Frontal` whose `AP/PA` is `LL` or `RL` are laterals (see `view_of`) and are left out too.
-        views: keep only these views, from `VIEWS`: e.g. `("PA",)`, or `("LATERAL",)` with `frontal_only=False`.
         num_workers: decoding threads.
-        progress: show a progress bar.
+        frontal_only: deprecated: `False` is `views=("PA", "AP", "LATERAL")` plus the frontal rows without AP/PA.
+        max_images: the former name of `num_images` (`DeprecationWarning`).
 
     Returns:
         `CXRSet` with `labels (N, 15)` (NaN for unmapped codes and, by default, uncertain ones), `patient_ids`
-        (`patient00001`), `views` (`PA`, `AP` or `LATERAL`; `""` where the file gives none), `source="chexpert"`.
+        (`patient00001`), `views` (`PA`, `AP` or `LATERAL`; `""` where the file gives none), `meta` (`file`, `age`,
+        `sex`, `study_id` such as `patient00001/study1`), `source="chexpert"`.
 
     Raises:
         DatasetNotFoundError: when the CSV or images are missing, with where to register and the layout.
         ValueError: for a bad `split`, policy or view.
     """
     folder = dl.dataset_folder("chexpert", data_dir)
-    if split not in ("train", "valid"):
-        raise ValueError(f"split must be 'train' or 'valid', got {split!r}")
-    wanted = None if views is None else [str(view).upper() for view in views]
-    if wanted is not None and not set(wanted) <= set(VIEWS):
-        raise ValueError(f"views must be taken from {VIEWS}, got {list(views)!r}; LL and RL rows are 'LATERAL'")
+    split = resolve_split(split, "chexpert", {"train": "train", "val": "valid"}, old_names={"valid": "val"})
+    num_images = resolve_num_images(num_images, max_images, "chexpert")
+    wanted = resolve_views(views, "chexpert", VIEWS)
+    if frontal_only is not None:
+        renamed("frontal_only", "views", "chexpert")
     if download:
         dl.download_dataset(CHEXPERT, folder)
-    found = dl.require(CHEXPERT, folder, [tuple(f"{name}/{split}.csv" for name in FOLDERS)])
-    table = read_csv(found[f"{FOLDERS[0]}/{split}.csv"])
+    names = ("train", "valid") if split == "all" else (split,)
+    found = dl.require(CHEXPERT, folder, [tuple(f"{name}/{names[0]}.csv" for name in FOLDERS)])
+    csv_folder = found[f"{FOLDERS[0]}/{names[0]}.csv"].parent
+    table = pd.concat(
+        [read_csv(csv_folder / f"{name}.csv") for name in names if (csv_folder / f"{name}.csv").exists()],
+        ignore_index=True,
+    )
     table = table.assign(view=view_of(table))
-    if frontal_only:
-        table = table[(table["Frontal/Lateral"] == "Frontal") & (table["view"] != "LATERAL")]
     if wanted is not None:
         table = table[table["view"].isin(wanted)]
+    elif frontal_only is not False:
+        table = table[(table["Frontal/Lateral"] == "Frontal") & (table["view"] != "LATERAL")]
     table, images = load_table_images(
         table, "Path", folder, image_size,
-        not_found=f"no CheXpert image listed in {split}.csv exists under {folder}.\n{CHEXPERT.instructions(folder)}",
-        max_images=max_images, num_workers=num_workers, progress=progress, desc="CheXpert",
+        not_found=f"no CheXpert image listed in {'/'.join(names)}.csv exists under {folder}.\n"
+                  f"{CHEXPERT.instructions(folder)}",
+        max_images=num_images, num_workers=num_workers, progress=progress, desc="CheXpert",
     )  # fmt: skip
     return CXRSet(
         images=images,
@@ -232,4 +251,12 @@ def load_chexpert(
         patient_ids=table["Path"].str.extract(r"(patient\d+)")[0].to_numpy(dtype=object),
         views=table["view"].to_numpy(dtype=object),
         source="chexpert",
+        meta=pd.DataFrame(
+            {
+                "file": table["Path"].to_numpy(dtype=object),
+                "age": pd.to_numeric(table["Age"], errors="coerce").to_numpy(dtype=float),
+                "sex": table["Sex"].fillna("").str[:1].replace({"U": ""}).to_numpy(dtype=object),
+                "study_id": table["Path"].str.extract(r"(patient\d+/study\d+)")[0].to_numpy(dtype=object),
+            }
+        ),
     )

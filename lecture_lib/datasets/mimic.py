@@ -15,6 +15,7 @@ report", a missing row means the labeller says nothing at all.
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -23,6 +24,12 @@ import pandas as pd
 
 from lecture_lib.datasets import download as dl
 from lecture_lib.datasets.chexpert import load_table_images, map_labels
+from lecture_lib.datasets.loader_options import (
+    DEFAULT_IMAGE_SIZE,
+    resolve_num_images,
+    resolve_split,
+    resolve_views,
+)
 from lecture_lib.datasets.registry import MIMIC
 from lecture_lib.datasets.schema import CXRSet
 
@@ -42,43 +49,54 @@ def image_path(subject_id: int, study_id: int, dicom_id: str) -> str:
 
 def load_mimic(
     data_dir: Path | str | None = None,
-    image_size: int = 256,
-    max_images: int | None = None,
+    *,
+    image_size: int = DEFAULT_IMAGE_SIZE,
+    num_images: int | None = None,
+    split: str | None = "all",
+    views: Sequence[str] | str | None = None,
     download: bool = False,
-    split: str | None = "train",
+    progress: bool = True,
     labeler: str = "chexpert",
     uncertain: str = "nan",
     blank: str = "zeros",
-    views: Sequence[str] | None = ("PA", "AP"),
     num_workers: int | None = None,
-    progress: bool = True,
+    max_images: int | None = None,
 ) -> CXRSet:
     """Load MIMIC-CXR-JPG images with study labels mapped to the slide's codes.
 
     Args:
         data_dir: the dataset folder; default `data/mimic/`.
         image_size: output side in pixels.
-        max_images: keep the first images (metadata order) after filtering.
+        num_images: keep the first images (metadata order) after filtering.
+        split: `"all"`, or the official `"train"`, `"val"` (the file's `"validate"`) or `"test"`; the former
+            `"validate"` and `None` (all) still work, with a `DeprecationWarning`.
+        views: keep these `ViewPosition`s, e.g. `("PA",)` or `("LATERAL", "LL")`; `None` keeps PA and AP.
         download: MIMIC-CXR-JPG is credentialed: `True` raises the instructions.
-        split: `"train"`, `"validate"`, `"test"` (official split) or `None` for all.
+        progress: show a progress bar.
         labeler: `"chexpert"` or `"negbio"`.
         uncertain: -1 policy, see `lecture_lib.datasets.chexpert.map_labels`.
         blank: blank policy, see `map_labels`; it applies to blank cells, not to studies without a label row
             (those images are NaN everywhere).
-        views: keep these `ViewPosition`s (`None` keeps all, including LATERAL and LL).
         num_workers: decoding threads.
-        progress: show a progress bar.
+        max_images: the former name of `num_images` (`DeprecationWarning`).
 
     Returns:
-        `CXRSet` with `labels (N, 15)`, `patient_ids` (subject ids as str), `views`, `source="mimic"`.
+        `CXRSet` with `labels (N, 15)`, `patient_ids` (subject ids as str), `views`, `meta` (`file`, `study_id`;
+        age and sex are in MIMIC-IV, not here), `source="mimic"`.
 
     Raises:
         DatasetNotFoundError: when files are missing, with where to apply and the layout.
         ValueError: for a bad split or labeler.
     """
     folder = dl.dataset_folder("mimic", data_dir)
-    if split is not None and split not in SPLITS:
-        raise ValueError(f"split must be one of {SPLITS} or None, got {split!r}")
+    if split is None:
+        warnings.warn("load_mimic(split=None) is now split='all'", DeprecationWarning, stacklevel=2)
+        split = "all"
+    own = {"train": "train", "val": "validate", "test": "test"}
+    split = resolve_split(split, "mimic", own, old_names={"validate": "val"})
+    split = None if split == "all" else split
+    num_images = resolve_num_images(num_images, max_images, "mimic")
+    views = resolve_views(views, "mimic", None) or ("PA", "AP")
     if labeler not in ("chexpert", "negbio"):
         raise ValueError(f"labeler must be 'chexpert' or 'negbio', got {labeler!r}")
     if download:
@@ -90,8 +108,7 @@ def load_mimic(
     if split:
         split_table = pd.read_csv(found[_csv("split")[0]], dtype={"dicom_id": str})
         meta = meta[meta["dicom_id"].isin(split_table.loc[split_table["split"] == split, "dicom_id"])]
-    if views is not None:
-        meta = meta[meta["ViewPosition"].isin([str(view).upper() for view in views])]
+    meta = meta[meta["ViewPosition"].isin(views)]
     table = meta.merge(study_labels, on=["subject_id", "study_id"], how="left", validate="many_to_one",
                        indicator="_labelled")  # fmt: skip
     table["path"] = [image_path(s, t, d) for s, t, d in zip(table["subject_id"], table["study_id"], table["dicom_id"],
@@ -100,7 +117,7 @@ def load_mimic(
         table, "path", folder, image_size,
         not_found=f"no MIMIC-CXR-JPG image of the metadata file exists under {folder}/files/.\n"
                   f"{MIMIC.instructions(folder)}",
-        max_images=max_images, num_workers=num_workers, progress=progress, desc="MIMIC-CXR",
+        max_images=num_images, num_workers=num_workers, progress=progress, desc="MIMIC-CXR",
     )  # fmt: skip
     labels = map_labels(table, uncertain, blank)
     labels[(table["_labelled"] == "left_only").to_numpy()] = np.nan  # no label row: unknown, not "not mentioned"
@@ -110,4 +127,10 @@ def load_mimic(
         patient_ids=table["subject_id"].astype(str).to_numpy(dtype=object),
         views=table["ViewPosition"].fillna("").astype(str).to_numpy(dtype=object),
         source="mimic",
+        meta=pd.DataFrame(
+            {
+                "file": table["path"].to_numpy(dtype=object),
+                "study_id": table["study_id"].astype(str).to_numpy(dtype=object),
+            }
+        ),
     )

@@ -28,7 +28,7 @@ Mapping to the slide's codes (`lecture_lib.labels`): identity; NIH's 14 titles p
 
 Example:
     >>> from lecture_lib.datasets.nih import load_nih
-    >>> data = load_nih(image_size=256, max_images=500, download=True)   # fetches images_001.tar.gz (about 2 GB)
+    >>> data = load_nih(image_size=256, num_images=500, download=True)   # fetches images_001.tar.gz (about 2 GB)
 """
 
 from __future__ import annotations
@@ -42,6 +42,7 @@ import pandas as pd
 from lecture_lib import labels as slide_labels
 from lecture_lib.datasets import download as dl
 from lecture_lib.datasets.imageio import load_images
+from lecture_lib.datasets.loader_options import DEFAULT_IMAGE_SIZE, resolve_num_images, resolve_split, resolve_views
 from lecture_lib.datasets.registry import NIH
 from lecture_lib.datasets.schema import PAD, CXRSet
 
@@ -175,17 +176,19 @@ def boxes_for(images: Sequence[str], boxes: pd.DataFrame, scale: np.ndarray) -> 
 
 def load_nih(
     data_dir: Path | str | None = None,
-    image_size: int = 256,
-    max_images: int | None = None,
-    download: bool = False,
+    *,
+    image_size: int = DEFAULT_IMAGE_SIZE,
+    num_images: int | None = None,
     split: str = "all",
-    views: Sequence[str] | None = None,
+    views: Sequence[str] | str | None = None,
+    download: bool = False,
+    progress: bool = True,
     with_boxes: bool = False,
     only_boxed: bool = False,
     archives: Sequence[int] = (1,),
     num_workers: int | None = None,
-    progress: bool = True,
     timeout: float = dl.DEFAULT_TIMEOUT,
+    max_images: int | None = None,
 ) -> CXRSet:
     """Load NIH ChestX-ray14 images with their 15-code labels (and, optionally, the expert boxes).
 
@@ -194,30 +197,35 @@ def load_nih(
     Args:
         data_dir: the dataset folder; default `data/nih/` (see `lecture_lib.config.data_dir`).
         image_size: output side in pixels.
-        max_images: keep the first `max_images` images (in file order) after filtering; `None` keeps all.
+        num_images: keep the first `num_images` images (in file order) after filtering; `None` keeps all.
+        split: `"all"`, `"train"` (NIH's `train_val_list.txt`) or `"test"` (`test_list.txt`), the patient-level
+            lists (NIH publishes no validation list: split `"train"` by patient with `CXRSet.split`). The former
+            `"train_val"` still works, with a `DeprecationWarning`.
+        views: keep only these `View Position`s, e.g. `("PA",)`; `None` keeps PA and AP.
         download: fetch the label files and the archives numbered in `archives` first (resumable by restarting,
             extracted safely). The archives are checked against NIH's MD5s; the label files come from a third-party
             mirror with no published hash, so check them as their `registry.NIH` notes say.
-        split: `"all"`, `"train_val"` or `"test"` (NIH's patient-level lists).
-        views: keep only these `View Position`s, e.g. `("PA",)`; `None` keeps PA and AP.
+        progress: show progress bars.
         with_boxes: attach `BBox_List_2017.csv` boxes (scaled to `image_size`) as `boxes` / `box_classes`.
         only_boxed: keep only the 880 images that have boxes (implies `with_boxes`).
         archives: which of `images_001 ... images_012.tar.gz` to download (1-based); `range(1, 13)` for all 45 GB.
         num_workers: decoding threads; default the number of cores.
-        progress: show progress bars.
         timeout: download timeout in seconds.
+        max_images: the former name of `num_images` (`DeprecationWarning`).
 
     Returns:
         A `CXRSet` with `images (N, S, S, 1)`, `labels (N, 15)` (0/1, never NaN), `patient_ids` (8-digit strings),
-        `views`, `pixel_spacing_mm (N, 2)` at the output size, `source="nih"`, and boxes if asked for.
+        `views`, `pixel_spacing_mm (N, 2)` at the output size, `meta` (`file`, `age`, `sex`, `follow_up`),
+        `source="nih"`, and boxes if asked for.
 
     Raises:
         DatasetNotFoundError: when the label file or all images are missing (with download instructions).
         ValueError: for a bad `split`, `views` or `archives`.
     """
     folder = dl.dataset_folder("nih", data_dir)
-    if split not in ("all", *SPLIT_FILES):
-        raise ValueError(f"split must be 'all', 'train_val' or 'test', got {split!r}")
+    split = resolve_split(split, "nih", {"train": "train_val", "test": "test"}, old_names={"train_val": "train"})
+    num_images = resolve_num_images(num_images, max_images, "nih")
+    wanted_views = resolve_views(views, "nih", ("PA", "AP")) or ("PA", "AP")
     bad = [number for number in archives if not (isinstance(number, int) and 1 <= number <= 12)]
     if bad:
         raise ValueError(f"archives must be numbers 1 to 12 (images_001 ... images_012), got {bad}")
@@ -235,10 +243,6 @@ def load_nih(
     table = read_labels(found[LABEL_FILES[0]])
     if split != "all":
         table = table[table["image"].isin(read_split(found[SPLIT_FILES[split]]))]
-    wanted_views = ("PA", "AP") if views is None else tuple(str(view).upper() for view in views)
-    unknown = set(wanted_views) - {"PA", "AP"}
-    if unknown:
-        raise ValueError(f"NIH views are 'PA' and 'AP', got {sorted(unknown)}")
     table = table[table["view"].isin(wanted_views)]
     boxes = read_boxes(found[BOX_FILES[0]]) if with_boxes else None
     if only_boxed:
@@ -251,10 +255,8 @@ def load_nih(
             f"Call load_nih(download=True) to fetch images_001.tar.gz, or place the PNGs as shown.\n"
             f"{NIH.instructions(folder)}"
         )
-    if max_images is not None:
-        if max_images < 1:
-            raise ValueError(f"max_images must be a positive integer or None, got {max_images!r}")
-        table = table.iloc[:max_images]
+    if num_images is not None:
+        table = table.iloc[:num_images]
     names = table["image"].tolist()
     images, sizes = load_images(
         [on_disk[name] for name in names],
@@ -286,4 +288,12 @@ def load_nih(
         views=table["view"].to_numpy(dtype=object),
         pixel_spacing_mm=spacing,
         source="nih",
+        meta=pd.DataFrame(
+            {
+                "file": names,
+                "age": table["age"].to_numpy(dtype=float),
+                "sex": table["sex"].to_numpy(dtype=object),
+                "follow_up": table["follow_up"].to_numpy(),
+            }
+        ),
     )
