@@ -29,18 +29,31 @@ import warnings
 import numpy as np
 from keras import ops
 
-from lecture_lib.checks import check_count, check_fraction, check_number, is_number, known_values
+from lecture_lib.checks import (
+    MAX_CLASSES,
+    check_array,
+    check_count,
+    check_fraction,
+    check_number,
+    is_number,
+    known_values,
+)
+
+MAX_IMAGE_SIDE = 100_000
+"""Largest image side (px) the box functions accept: radiographs are at most a few thousand pixels, and larger values
+overflow float32 box coordinates."""
 
 
 def _xp(x):
     """Return NumPy for array-likes, `keras.ops` for backend tensors."""
-    return np if isinstance(x, np.ndarray | list | tuple | float | int) else ops
+    is_tensor = hasattr(x, "shape") and hasattr(x, "dtype") and not isinstance(x, np.ndarray | np.generic)
+    return ops if is_tensor else np
 
 
 def _as_boxes(boxes, argument: str = "boxes"):
     xp = _xp(boxes)
     if xp is np:
-        boxes = np.asarray(boxes, dtype="float32")
+        boxes = check_array(boxes, argument, dtype="float32")
     if len(boxes.shape) == 0 or boxes.shape[-1] != 4:
         raise ValueError(f"{argument} must have 4 coordinates in the last axis, `(..., 4)`, got shape {boxes.shape}")
     return xp, boxes
@@ -54,8 +67,11 @@ def _image_hw(image_size) -> tuple[float, float]:
         size = tuple(image_size)
     except TypeError:
         size = ()
-    if len(size) != 2 or not all(is_number(s) and 0 < s < float("inf") for s in size):
-        raise ValueError(f"image_size must be a positive int or a (height, width) pair, got {image_size!r}")
+    if len(size) != 2 or not all(is_number(s) and 0 < s <= MAX_IMAGE_SIDE for s in size):
+        raise ValueError(
+            f"image_size must be a positive int or a (height, width) pair of at most {MAX_IMAGE_SIDE} px, "
+            f"got {image_size!r}"
+        )
     return float(size[0]), float(size[1])
 
 
@@ -180,14 +196,19 @@ def _valid_rows(boxes: np.ndarray, classes: np.ndarray | None = None) -> np.ndar
 
 
 def _check_boxes_and_classes(boxes, classes, num_classes: int):
-    boxes = np.asarray(boxes, dtype="float32")
-    classes = np.asarray(classes)
+    boxes = check_array(boxes, "boxes", dtype="float32")
+    classes = check_array(classes, "classes")
+    if np.any(classes != np.round(classes)):
+        raise ValueError(f"classes must be integer class indices (padding -1), got {classes.tolist()}")
+    classes = classes.astype("int64")
     if boxes.ndim not in (2, 3) or boxes.shape[-1] != 4 or classes.shape != boxes.shape[:-1]:
         raise ValueError(
             f"boxes must be `(num_boxes, 4)` or `(num_images, num_boxes, 4)` xyxy pixels and classes the same "
             f"shape without the last axis; got boxes {boxes.shape} and classes {classes.shape}"
         )
-    num_classes = check_count(num_classes, "num_classes", minimum=0, fix="0 for a presence-and-box-only detector")
+    num_classes = check_count(
+        num_classes, "num_classes", minimum=0, maximum=MAX_CLASSES, fix="0 for a presence-and-box-only detector"
+    )
     valid = _valid_rows(boxes, classes)
     bad_class = valid & ((classes < 0) | (classes >= max(num_classes, 1)))
     if num_classes and bad_class.any():
@@ -245,8 +266,10 @@ def encode_target(boxes, classes, image_size, num_classes: int) -> np.ndarray:
     return targets
 
 
-def _to_numpy(y) -> np.ndarray:
-    return np.asarray(y if isinstance(y, np.ndarray | list | tuple) else ops.convert_to_numpy(y), dtype="float32")
+def _to_numpy(y, argument: str) -> np.ndarray:
+    if y is not None and hasattr(y, "shape") and not isinstance(y, np.ndarray):
+        y = ops.convert_to_numpy(y)  # a backend tensor
+    return check_array(y, argument, dtype="float32")
 
 
 def _clip_to_image(boxes: np.ndarray, image_size) -> np.ndarray:
@@ -275,7 +298,7 @@ def decode_prediction(y, image_size, threshold: float = 0.5):
         ValueError: if the last axis has fewer than 5 values, a Pc is NaN, or `threshold` is not in [0, 1].
     """
     threshold = check_fraction(threshold, "threshold")
-    y = _to_numpy(y)
+    y = _to_numpy(y, "y")
     if y.ndim == 1:
         boxes, scores, classes = decode_prediction(y[None], image_size, threshold)
         return boxes[0], scores[0], classes[0]
@@ -310,8 +333,12 @@ def encode_grid_target(boxes, classes, image_size, grid_size: int, num_classes: 
     Raises:
         ValueError: if the shapes disagree, a class is out of range, a box is not xyxy or `grid_size` < 1.
     """
-    grid_size = check_count(grid_size, "grid_size", fix="S, for an S×S grid")
+    height, width = _image_hw(image_size)
+    grid_size = check_count(
+        grid_size, "grid_size", maximum=int(min(height, width)), fix="S, for an S×S grid of cells at least 1 px wide"
+    )
     boxes, classes, valid = _check_boxes_and_classes(boxes, classes, num_classes)
+    num_classes = int(num_classes)
     if boxes.ndim == 2:
         return encode_grid_target(boxes[None], classes[None], image_size, grid_size, num_classes)[0]
     targets = np.zeros((boxes.shape[0], grid_size, grid_size, 5 + num_classes), dtype="float32")
@@ -375,7 +402,7 @@ def decode_grid_predictions(
     max_outputs = check_count(max_outputs, "max_outputs", minimum=0, allow_none=True)
     if not isinstance(class_agnostic, bool | np.bool_):
         raise TypeError(f"class_agnostic must be True or False, got {class_agnostic!r}")
-    y = _to_numpy(predictions)
+    y = _to_numpy(predictions, "predictions")
     if y.ndim == 3:
         y = y[None]
     if y.ndim != 4 or y.shape[1] != y.shape[2] or y.shape[-1] < 5:
@@ -447,8 +474,8 @@ def non_max_suppression(
     iou_threshold = check_fraction(iou_threshold, "iou_threshold")
     score_threshold = check_number(score_threshold, "score_threshold", finite=False)
     max_outputs = check_count(max_outputs, "max_outputs", minimum=0)
-    boxes = _to_numpy(boxes)
-    scores = _to_numpy(scores)
+    boxes = _to_numpy(boxes, "boxes")
+    scores = _to_numpy(scores, "scores")
     if boxes.ndim != 2 or boxes.shape[-1] != 4 or scores.shape != boxes.shape[:1]:
         raise ValueError(
             f"boxes must be `(num_boxes, 4)` and scores `(num_boxes,)`, got {boxes.shape} and {scores.shape}"
@@ -471,28 +498,48 @@ def non_max_suppression(
     return np.asarray(keep, dtype="int64")
 
 
-def _per_image(boxes, classes, scores=None, what: str = "true"):
-    """Split padded `(N, B, 4)` arrays or per-image lists into a list of (boxes, classes, scores) without padding."""
-    images = []
+def _images_of(value, argument: str) -> list:
+    """The per-image entries of a padded array or a list of per-image arrays; TypeError naming `argument` else."""
+    if value is None or isinstance(value, str | bytes | dict | set) or not hasattr(value, "__len__"):
+        raise TypeError(f"{argument} must hold one array per image (a list, or a padded NumPy array), got {value!r}")
+    if isinstance(value, np.ndarray) and value.ndim == 0:
+        raise TypeError(f"{argument} must hold one array per image, got a number {value!r}")
+    return list(value)
+
+
+def _per_image(boxes, classes, scores=None, prefix: str = "true"):
+    """Split padded `(N, B, 4)` arrays or per-image lists into a list of (boxes, classes, scores) without padding.
+
+    `prefix` (`"true"` or `"pred"`) names the arguments in errors: `true_boxes`, `pred_scores`, ...
+    """
+    names = {field: f"{prefix}_{field}" for field in ("boxes", "classes", "scores")}
+    boxes, classes = _images_of(boxes, names["boxes"]), _images_of(classes, names["classes"])
     if scores is None:
-        scores = [np.ones(len(np.asarray(c).reshape(-1))) for c in classes]
+        scores = [np.ones(check_array(c, names["classes"]).size) for c in classes]
+    scores = _images_of(scores, names["scores"])
     if not (len(boxes) == len(classes) == len(scores)):
         raise ValueError(
-            f"{what} boxes, classes (and scores) must hold the same number of images, got "
-            f"{len(boxes)}, {len(classes)} and {len(scores)}"
+            f"{names['boxes']}, {names['classes']} (and {names['scores']}) must hold the same number of images, "
+            f"got {len(boxes)}, {len(classes)} and {len(scores)}"
         )
+    images = []
     for image_boxes, image_classes, image_scores in zip(boxes, classes, scores, strict=True):
-        image_boxes = np.asarray(image_boxes, dtype="float64").reshape(-1, 4)
-        image_classes = np.asarray(image_classes).reshape(-1).astype("int64")
-        image_scores = np.asarray(image_scores, dtype="float64").reshape(-1)
+        image_boxes = check_array(image_boxes, names["boxes"]).reshape(-1, 4) if np.size(image_boxes) % 4 == 0 else None
+        if image_boxes is None:
+            raise ValueError(f"{names['boxes']} must hold xyxy boxes, 4 numbers each, got {np.shape(image_boxes)}")
+        image_classes = check_array(image_classes, names["classes"]).reshape(-1)
+        if np.any(image_classes != np.round(image_classes)):
+            raise ValueError(f"{names['classes']} must be integer class indices, got {image_classes.tolist()}")
+        image_classes = image_classes.astype("int64")
+        image_scores = check_array(image_scores, names["scores"]).reshape(-1)
         if not (len(image_boxes) == len(image_classes) == len(image_scores)):
             raise ValueError(
-                f"an image has {len(image_boxes)} {what} boxes but {len(image_classes)} classes and "
-                f"{len(image_scores)} scores; pass one class (and score) per box"
+                f"an image has {len(image_boxes)} {names['boxes']} but {len(image_classes)} {names['classes']} and "
+                f"{len(image_scores)} {names['scores']}; pass one class (and score) per box"
             )
         valid = _valid_rows(image_boxes, image_classes)
-        _check_box_values(image_boxes[valid], f"{what} boxes")
-        _check_scores(image_scores[valid], f"{what} scores")
+        _check_box_values(image_boxes[valid], names["boxes"])
+        _check_scores(image_scores[valid], names["scores"])
         images.append((image_boxes[valid], image_classes[valid], image_scores[valid]))
     return images
 
@@ -533,8 +580,8 @@ def average_precision_per_class(
             or `iou_threshold` is out of range.
     """
     iou_threshold = check_number(iou_threshold, "iou_threshold", low=0, low_open=True, high=1, fix="0.5 for AP50")
-    truths = _per_image(true_boxes, true_classes, what="true")
-    predictions = _per_image(pred_boxes, pred_classes, pred_scores, what="predicted")
+    truths = _per_image(true_boxes, true_classes, prefix="true")
+    predictions = _per_image(pred_boxes, pred_classes, pred_scores, prefix="pred")
     if len(truths) != len(predictions):
         raise ValueError(f"got {len(predictions)} images of predictions but {len(truths)} of ground truth")
     classes = sorted({int(c) for _, image_classes, _ in truths for c in image_classes})

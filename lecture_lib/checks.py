@@ -136,14 +136,62 @@ def check_fraction(value, argument: str, *, allow_none: bool = False, fix: str |
 
 
 def check_count(
-    value, argument: str, *, minimum: int = 1, allow_none: bool = False, fix: str | None = None
+    value,
+    argument: str,
+    *,
+    minimum: int = 1,
+    maximum: int | None = None,
+    allow_none: bool = False,
+    fix: str | None = None,
 ) -> int | None:
-    """Return `value` as an `int` if it is an integer >= `minimum` (a size or a number of items)."""
+    """Return `value` as an `int` if it is an integer in [`minimum`, `maximum`] (a size or a number of items)."""
+    options = {"integer": True, "allow_none": allow_none, "fix": fix, "high": maximum}
     if minimum == 0:
-        return check_number(value, argument, low=0, integer=True, allow_none=allow_none, fix=fix)
-    if minimum == 1:
-        return check_number(value, argument, low=0, low_open=True, integer=True, allow_none=allow_none, fix=fix)
-    return check_number(value, argument, low=minimum, integer=True, allow_none=allow_none, fix=fix)
+        return check_number(value, argument, low=0, **options)
+    if minimum == 1 and maximum is None:
+        return check_number(value, argument, low=0, low_open=True, **options)
+    return check_number(value, argument, low=minimum, **options)
+
+
+MAX_CLASSES = 10_000
+"""Largest `num_classes` the label and box encoders accept: far above any chest X-ray label set (NIH has 15), low
+enough that a code passed where a count belongs fails clearly instead of allocating gigabytes."""
+
+
+def _short(value) -> str:
+    text = repr(value)
+    return f"{type(value).__name__} {text if len(text) <= 60 else text[:57] + '...'}"
+
+
+def check_array(value, argument: str, *, dtype="float64", fix: str | None = None) -> np.ndarray:
+    """Return `value` as a NumPy array of numbers (`dtype`); raise `TypeError` naming `argument` for anything else.
+
+    Accepts NumPy arrays, (nested) lists and tuples of numbers, numbers and backend tensors; refuses `None`,
+    strings, dicts, sets and objects NumPy cannot turn into numbers, which would otherwise fail deep inside with a
+    message that does not say which argument was wrong.
+    """
+    if value is None or isinstance(value, str | bytes | dict | set | frozenset):
+        raise TypeError(f"{argument} must be an array of numbers, got {_short(value)}{_suffix(fix)}")
+    try:
+        return np.asarray(value, dtype=dtype)
+    except (TypeError, ValueError) as error:
+        raise TypeError(
+            f"{argument} must be an array of numbers (a NumPy array, a list of numbers or a tensor), "
+            f"got {_short(value)}{_suffix(fix)}"
+        ) from error
+
+
+def check_array_like(value, argument: str, fix: str | None = None):
+    """Return `value` unchanged if it is a tensor or an array of numbers, else as a float32 NumPy array.
+
+    For functions written in `keras.ops`: backend tensors pass untouched (they may be symbolic inside `fit`), a
+    NumPy array must hold numbers, and anything else goes through `check_array`.
+    """
+    if hasattr(value, "shape") and hasattr(value, "dtype") and not isinstance(value, np.ndarray):
+        return value
+    if isinstance(value, np.ndarray) and value.dtype.kind in "biuf":
+        return value
+    return check_array(value, argument, dtype="float32", fix=fix)
 
 
 def check_flag(value, argument: str) -> bool:
@@ -227,14 +275,17 @@ def static_shape(x) -> tuple:
     return tuple(int(d) if isinstance(d, int | np.integer) else None for d in shape)
 
 
-def check_same_shape(y_true, y_pred, fix: str) -> None:
-    """Raise a `ValueError` if the static shapes of `y_true` and `y_pred` are known and differ."""
+def check_same_shape(y_true, y_pred, fix: str, names: tuple[str, str] = ("y_true", "y_pred")) -> None:
+    """Raise a `ValueError` if the static shapes of `y_true` and `y_pred` are known and differ.
+
+    `names` are the two arguments' names in the message.
+    """
     true_shape, pred_shape = static_shape(y_true), static_shape(y_pred)
     compatible = len(true_shape) == len(pred_shape) and all(
         a is None or b is None or a == b for a, b in zip(true_shape, pred_shape, strict=True)
     )
     if not compatible:
-        raise ValueError(f"y_pred has shape {pred_shape} but y_true has shape {true_shape}; {fix}")
+        raise ValueError(f"{names[1]} has shape {pred_shape} but {names[0]} has shape {true_shape}; {fix}")
 
 
 def check_min_rank(x, min_rank: int, argument: str, layout: str) -> None:

@@ -18,6 +18,8 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from lecture_lib.checks import check_array
+
 CTR_LANDMARKS: tuple[str, ...] = ("right_heart", "left_heart", "right_thorax", "left_thorax")
 """Landmark names `cardiothoracic_ratio` looks for: the widest heart borders and the widest inner thoracic borders.
 
@@ -31,8 +33,8 @@ CTR_LANDMARKS: tuple[str, ...] = ("right_heart", "left_heart", "right_thorax", "
 
 
 def _landmark_arrays(true_points, pred_points):
-    true_points = np.asarray(true_points, dtype="float64")
-    pred_points = np.asarray(pred_points, dtype="float64")
+    true_points = check_array(true_points, "true_points")
+    pred_points = check_array(pred_points, "pred_points")
     if true_points.shape != pred_points.shape or true_points.ndim < 2 or true_points.shape[-1] != 2:
         raise ValueError(
             f"true_points {true_points.shape} and pred_points {pred_points.shape} must have the same shape "
@@ -45,7 +47,7 @@ def _spacing_per_image(pixel_spacing_mm, true_points):
     """Return (row, column) spacing broadcastable to `true_points[..., ::-1]`, or ones for pixels."""
     if pixel_spacing_mm is None:
         return np.ones(2)
-    spacing = np.asarray(pixel_spacing_mm, dtype="float64")
+    spacing = check_array(pixel_spacing_mm, "pixel_spacing_mm")
     if spacing.ndim == 0:
         spacing = np.full(2, float(spacing))
     if spacing.shape[-1] != 2 or spacing.ndim > 2 or (spacing.ndim == 2 and spacing.shape[0] != true_points.shape[0]):
@@ -113,6 +115,9 @@ def successful_detection_rate(true_points, pred_points, radii=(2.0, 2.5, 3.0, 4.
     Returns:
         `{radius: fraction}` with fractions in [0, 1] (NaN if no landmark is present).
     """
+    radii = check_array(radii, "radii").reshape(-1)
+    if np.any(~(radii > 0)) or np.any(~np.isfinite(radii)):
+        raise ValueError(f"radii must be positive finite numbers, got {radii.tolist()}")
     errors = radial_errors(true_points, pred_points, pixel_spacing_mm)
     errors = errors[~np.isnan(errors)]
     return {float(r): float(np.mean(errors <= r)) if errors.size else float("nan") for r in radii}
@@ -135,12 +140,16 @@ def cardiothoracic_ratio(landmarks, landmark_names: Sequence[str]):
     Raises:
         ValueError: if a required name is missing or the shapes do not match the names.
     """
-    landmarks = np.asarray(landmarks, dtype="float64")
+    landmarks = check_array(landmarks, "landmarks")
+    if not isinstance(landmark_names, list | tuple | np.ndarray) or not all(
+        isinstance(name, str) for name in np.ravel(np.asarray(landmark_names, dtype=object))
+    ):
+        raise TypeError(f"landmark_names must be a list of landmark names, got {landmark_names!r}")
     names = list(landmark_names)
     if landmarks.ndim not in (2, 3) or landmarks.shape[-2:] != (len(names), 2):
         raise ValueError(
             f"landmarks must be `(num_landmarks, 2)` or `(num_images, num_landmarks, 2)` with num_landmarks = "
-            f"{len(names)} (one per name), got shape {landmarks.shape}"
+            f"{len(names)} (one per entry of landmark_names), got shape {landmarks.shape}"
         )
     missing = [name for name in CTR_LANDMARKS if name not in names]
     if missing:
@@ -180,14 +189,18 @@ def roc_auc_per_class(y_true, y_score, class_names: Sequence[str] | None = None)
     """
     from sklearn.metrics import roc_auc_score
 
-    y_true = np.asarray(y_true, dtype="float64")
-    y_score = np.asarray(y_score, dtype="float64")
+    y_true = check_array(y_true, "y_true")
+    y_score = check_array(y_score, "y_score")
     if y_true.ndim != 2 or y_true.shape != y_score.shape:
         raise ValueError(
             f"y_true {y_true.shape} and y_score {y_score.shape} must both be `(num_images, num_classes)`; "
             "for a single class add an axis with y[:, None]"
         )
     num_classes = y_true.shape[1]
+    if class_names is not None and (
+        not isinstance(class_names, list | tuple | np.ndarray) or len(class_names) != y_true.shape[-1]
+    ):
+        raise ValueError(f"class_names must be one name per class ({y_true.shape[-1]}), got {class_names!r}")
     names = list(class_names) if class_names is not None else [f"class {c}" for c in range(num_classes)]
     aucs = np.full(num_classes, np.nan)
     skipped = []

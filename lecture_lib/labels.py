@@ -18,7 +18,7 @@ from collections.abc import Iterable, Sequence
 
 import numpy as np
 
-from lecture_lib.checks import check_choice, check_count, check_number, is_integer
+from lecture_lib.checks import MAX_CLASSES, check_array, check_choice, check_count, check_number, is_integer
 
 PATHOLOGIES: tuple[str, ...] = (
     "Atelectasis",
@@ -64,14 +64,20 @@ def code_of(name: str) -> int:
         TypeError: if `name` is not a string.
         ValueError: if the title is unknown; the message suggests the closest valid title.
     """
-    return PATHOLOGIES.index(check_choice(name, "name", PATHOLOGIES, normalize=_normalize, what="pathology"))
+    return _code_of(name, "name")
 
 
-def _check_code(code) -> int:
+def _code_of(name, argument: str) -> int:
+    return PATHOLOGIES.index(check_choice(name, argument, PATHOLOGIES, normalize=_normalize, what="pathology"))
+
+
+def _check_code(code, argument: str = "code") -> int:
     if not is_integer(code):
-        raise TypeError(f"a pathology code must be an integer, got {type(code).__name__} {code!r}")
+        raise TypeError(f"{argument} must hold integer pathology codes or titles, got {type(code).__name__} {code!r}")
     if not 0 <= int(code) < NUM_PATHOLOGIES:
-        raise ValueError(f"pathology code {int(code)} is out of range; valid codes are 0 to {NUM_PATHOLOGIES - 1}")
+        raise ValueError(
+            f"{argument}: pathology code {int(code)} is out of range; valid codes are 0 to {NUM_PATHOLOGIES - 1}"
+        )
     return int(code)
 
 
@@ -90,8 +96,8 @@ def name_of(code: int) -> str:
     return PATHOLOGIES[_check_code(code)]
 
 
-def _to_code(item) -> int:
-    return code_of(item) if isinstance(item, str) else _check_code(item)
+def _to_code(item, argument: str) -> int:
+    return _code_of(item, argument) if isinstance(item, str) else _check_code(item, argument)
 
 
 def _items(value, argument: str, expected: str) -> list:
@@ -117,7 +123,7 @@ def one_hot(codes, num_classes: int = NUM_PATHOLOGIES) -> np.ndarray:
         TypeError: if `codes` is neither a code, a title nor a sequence of them (e.g. a float such as 3.0).
         ValueError: if a code is outside `[0, num_classes - 1]` or a title is unknown.
     """
-    num_classes = check_count(num_classes, "num_classes")
+    num_classes = check_count(num_classes, "num_classes", maximum=MAX_CLASSES)
     if isinstance(codes, str) or is_integer(codes):
         return one_hot([codes], num_classes)[0]
     if isinstance(codes, np.ndarray):
@@ -125,10 +131,10 @@ def one_hot(codes, num_classes: int = NUM_PATHOLOGIES) -> np.ndarray:
     items = _items(codes, "codes", "an integer code, a title, or a sequence of them")
     result = np.zeros((len(items), num_classes), dtype=np.float32)
     for row, item in enumerate(items):
-        code = _to_code(item)
+        code = _to_code(item, "codes")
         if code >= num_classes:
             raise ValueError(
-                f"code {code} does not fit in {num_classes} classes; valid codes are 0 to {num_classes - 1}"
+                f"codes: code {code} does not fit in {num_classes} classes; valid codes are 0 to {num_classes - 1}"
             )
         result[row, code] = 1.0
     return result
@@ -205,7 +211,7 @@ def multi_hot(names_or_codes) -> np.ndarray:
     if vector is not None:
         _check_no_finding_alone(np.flatnonzero(vector == 1).tolist(), names_or_codes)
         return vector
-    codes = {_to_code(item) for item in _split_titles(names_or_codes)}
+    codes = {_to_code(item, "names_or_codes") for item in _split_titles(names_or_codes)}
     _check_no_finding_alone(codes, names_or_codes)
     vector = np.zeros(NUM_PATHOLOGIES, dtype=np.float32)
     vector[sorted(codes)] = 1.0
@@ -248,10 +254,10 @@ def decode(vector, threshold: float = 0.5) -> list[str] | list[list[str]]:
         ValueError: if the last axis is not 15 long, the array has more than 2 axes, or `threshold` is not a number.
     """
     threshold = check_number(threshold, "threshold")
-    array = np.asarray(vector, dtype=np.float32)
+    array = check_array(vector, "vector", dtype=np.float32)
     if array.ndim not in (1, 2) or array.shape[-1] != NUM_PATHOLOGIES:
         raise ValueError(
-            f"expected a vector of shape (15,) or (batch, 15), got shape {array.shape}; "
+            f"vector must have shape (15,) or (batch, 15), got shape {array.shape}; "
             "the last axis must hold one value per pathology code"
         )
     if array.ndim == 2:
@@ -275,7 +281,7 @@ def to_label_string(vector, threshold: float = 0.5) -> str:
         ValueError: if `vector` is not `(15,)`, or nothing is present while some findings are unknown (NaN): then
             "No Finding" would claim that the unknown findings are absent.
     """
-    array = np.asarray(vector, dtype=np.float32)
+    array = check_array(vector, "vector", dtype=np.float32)
     if array.shape != (NUM_PATHOLOGIES,):
         raise ValueError(
             f"vector must have shape (15,), one value per pathology code, got shape {array.shape}; "
@@ -309,4 +315,7 @@ def codes_of(names: str | Sequence[str]) -> list[int]:
     """
     if isinstance(names, str):
         names = _split_titles(names)
-    return [code_of(name) for name in _items(names, "names", "a title, an NIH label string or a sequence of titles")]
+    return [
+        _code_of(name, "names")
+        for name in _items(names, "names", "a title, an NIH label string or a sequence of titles")
+    ]

@@ -36,6 +36,8 @@ import numpy as np
 from keras import ops
 
 from lecture_lib.checks import (
+    check_array,
+    check_array_like,
     check_choice,
     check_flag,
     check_min_rank,
@@ -63,6 +65,7 @@ _LOGITS_HINT = (
 
 
 def _pair(y_true, y_pred, fix: str):
+    y_true, y_pred = check_array_like(y_true, "y_true"), check_array_like(y_pred, "y_pred")
     y_pred = ops.convert_to_tensor(y_pred)
     if not keras.backend.is_float_dtype(y_pred.dtype):
         y_pred = ops.cast(y_pred, keras.backend.floatx())
@@ -73,6 +76,7 @@ def _pair(y_true, y_pred, fix: str):
 
 def _check_probabilities(y_pred, from_logits: bool) -> None:
     """Refuse known predictions outside [0, 1] unless they are declared logits."""
+    from_logits = check_flag(from_logits, "from_logits")
     if not from_logits:
         check_values_in(y_pred, "y_pred", 0.0, 1.0, _LOGITS_HINT)
 
@@ -95,7 +99,7 @@ def _masked_mean_per_sample(values, mask):
 def _class_weight_vector(weights, argument: str):
     if weights is None:
         return None
-    array = np.asarray(weights, dtype="float64")
+    array = check_array(weights, argument)
     if array.ndim > 1 or not np.all(np.isfinite(array)) or np.any(array < 0):
         raise ValueError(
             f"{argument} must be a non-negative number or a `(num_classes,)` sequence of them, got {weights!r}; "
@@ -176,7 +180,7 @@ def class_weights_from_labels(labels, method: str = "ratio", max_weight: float |
     Raises:
         ValueError: if `labels` is not 2-D, holds values other than 0, 1 and NaN, or `method` is unknown.
     """
-    labels = np.asarray(labels, dtype="float64")
+    labels = check_array(labels, "labels")
     if labels.ndim != 2:
         raise ValueError(f"labels must be `(num_images, num_classes)`, got shape {labels.shape}")
     known_labels = labels[~np.isnan(labels)]
@@ -355,7 +359,7 @@ def dice_loss(
 def _soft_dice_loss(y_true, y_pred, smooth, from_logits, mode, include_background):
     """`dice_loss` on checked tensors."""
     y_pred = _probabilities(y_pred, from_logits, mode)
-    if not include_background:
+    if not check_flag(include_background, "include_background"):
         if static_shape(y_pred)[-1] == 1:
             raise ValueError(
                 "include_background=False drops channel 0, but the masks have a single channel; "
@@ -788,6 +792,15 @@ class GridDetectionLoss(LossFunctionWrapper):
 # --------------------------------------------------------------------------------------------------------------------
 
 
+def _image_pair(y_true, y_pred):
+    """Check the kinds, ranks and shapes of a target and a generated batch, naming `y_true` and `y_pred`."""
+    y_true, y_pred = check_array_like(y_true, "y_true"), check_array_like(y_pred, "y_pred")
+    for images, argument in ((y_true, "y_true"), (y_pred, "y_pred")):
+        check_min_rank(images, 4, argument, "`(batch, height, width, channels)`")
+    check_same_shape(y_true, y_pred, "the generated images must have the targets' `(batch, height, width, channels)`")
+    return y_true, y_pred
+
+
 def ssim_loss(y_true, y_pred, max_val=1.0, filter_size=11, filter_sigma=1.5, k1=0.01, k2=0.03):
     """Compute 1 - SSIM per image (0 for identical images); see `lecture_lib.metrics.ssim`.
 
@@ -806,6 +819,7 @@ def ssim_loss(y_true, y_pred, max_val=1.0, filter_size=11, filter_sigma=1.5, k1=
     Raises:
         ValueError: if the shapes differ, the images are smaller than the window, or an argument is invalid.
     """
+    y_true, y_pred = _image_pair(y_true, y_pred)
     return 1.0 - ssim(y_true, y_pred, max_val, filter_size, filter_sigma, k1, k2)
 
 
@@ -831,6 +845,7 @@ def ms_ssim_loss(
     Raises:
         ValueError: if the shapes differ, the images are too small, or an argument is invalid.
     """
+    y_true, y_pred = _image_pair(y_true, y_pred)
     return 1.0 - ms_ssim(y_true, y_pred, max_val, power_factors, filter_size, filter_sigma, k1, k2)
 
 

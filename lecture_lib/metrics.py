@@ -34,6 +34,7 @@ import numpy as np
 from keras import ops
 
 from lecture_lib.checks import (
+    check_array_like,
     check_choice,
     check_fraction,
     check_min_rank,
@@ -63,9 +64,9 @@ MS_SSIM_POWER_FACTORS: tuple[float, ...] = (0.0448, 0.2856, 0.3001, 0.2363, 0.13
 # --------------------------------------------------------------------------------------------------------------------
 
 
-def _float_tensor(x):
-    """Convert to a backend tensor, casting integer and boolean inputs to the Keras float type."""
-    x = ops.convert_to_tensor(x)
+def _float_tensor(x, argument: str):
+    """Convert `argument` to a backend tensor, casting integer and boolean inputs to the Keras float type."""
+    x = ops.convert_to_tensor(check_array_like(x, argument))
     if not keras.backend.is_float_dtype(x.dtype):
         x = ops.cast(x, keras.backend.floatx())
     return x
@@ -95,8 +96,8 @@ def _check_threshold(threshold) -> float | None:
 def _overlap_counts(y_true, y_pred, threshold):
     """Return per-sample, per-class |X∩Y|, |X| and |Y| as `(batch, num_classes)` tensors."""
     threshold = _check_threshold(threshold)
-    y_pred = _float_tensor(y_pred)
-    y_true = ops.cast(y_true, y_pred.dtype)
+    y_pred = _float_tensor(y_pred, "y_pred")
+    y_true = ops.cast(check_array_like(y_true, "y_true"), y_pred.dtype)
     check_min_rank(y_pred, 3, "y_pred", "`(batch, height, width, num_classes)`")
     check_same_shape(
         y_true,
@@ -223,12 +224,15 @@ class IoUScore(keras.metrics.MeanMetricWrapper):
 
 def _image_pair(x, y, max_val: float):
     """Convert and check two image batches; refuse known values spanning more than `max_val`."""
-    x = _float_tensor(x)
-    y = ops.cast(y, x.dtype)
-    shape = static_shape(x)
-    if len(shape) != 4:
-        raise ValueError(f"images must be `(batch, height, width, channels)`, got shape {shape}; add a batch axis")
-    check_same_shape(y, x, "both image batches must have the same `(batch, height, width, channels)` shape")
+    x = _float_tensor(x, "x")
+    y = ops.cast(check_array_like(y, "y"), x.dtype)
+    for image, argument in ((x, "x"), (y, "y")):
+        if len(static_shape(image)) != 4:
+            raise ValueError(
+                f"{argument} must be `(batch, height, width, channels)` images, got shape {static_shape(image)}; "
+                "add a batch axis (image[None]) or a channel axis (image[..., None])"
+            )
+    check_same_shape(x, y, "both image batches must have the same `(batch, height, width, channels)` shape", ("x", "y"))
     check_span(
         (x, y),
         "the images",

@@ -145,7 +145,7 @@ def test_nan_scores_are_refused_by_nms_and_average_precision():
     # NMS used to drop the NaN box silently, and AP came out as 1.0 with a NaN-scored miss.
     with pytest.raises(ValueError, match=r"scores holds NaN at positions \[1\].*NaN score cannot be ranked"):
         boxes.non_max_suppression(TWO_BOXES, np.array([0.9, np.nan]))
-    with pytest.raises(ValueError, match="predicted scores holds NaN"):
+    with pytest.raises(ValueError, match="pred_scores holds NaN"):
         boxes.average_precision([TWO_BOXES], [np.array([0.9, np.nan])], [np.array([0, 0])], [TWO_BOXES[:1]], [[0]])
     grid = np.zeros((2, 2, 5), "float32")
     grid[0, 0, 0] = np.nan
@@ -161,7 +161,7 @@ def test_inverted_and_nan_boxes_are_refused():
         boxes.pairwise_iou(TWO_BOXES, inverted)
     with pytest.raises(ValueError, match="boxes must be xyxy boxes with x_max >= x_min"):
         boxes.non_max_suppression(np.concatenate([TWO_BOXES, inverted]), np.array([0.9, 0.8, 0.7]))
-    with pytest.raises(ValueError, match="predicted boxes must be xyxy"):
+    with pytest.raises(ValueError, match="pred_boxes must be xyxy"):
         boxes.average_precision([inverted], [[0.9]], [[0]], [TWO_BOXES[:1]], [[0]])
     with pytest.raises(ValueError, match="boxes_a holds NaN coordinates"):
         boxes.pairwise_iou(np.array([[0, 0, np.nan, 10]]), TWO_BOXES)
@@ -187,7 +187,7 @@ def test_numpy_scalars_are_accepted_and_bad_options_named():
         boxes.non_max_suppression(TWO_BOXES, np.array([0.9, 0.8]), max_outputs=2.5)
     with pytest.raises(ValueError, match=r"iou_threshold must be a number in \[0, 1\], got nan"):
         boxes.non_max_suppression(TWO_BOXES, np.array([0.9, 0.8]), iou_threshold=float("nan"))
-    with pytest.raises(TypeError, match="grid_size must be a positive integer, got float 2.0"):
+    with pytest.raises(TypeError, match="grid_size must be an integer in \\[1, 64\\], got float 2.0"):
         boxes.encode_grid_target(TWO_BOXES[:1], [0], 64, 2.0, 1)
 
 

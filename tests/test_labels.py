@@ -106,9 +106,9 @@ def test_code_out_of_range_names_the_valid_range(code):
 
 
 def test_non_integer_codes_are_rejected():
-    with pytest.raises(TypeError, match="must be an integer"):
+    with pytest.raises(TypeError, match="codes must hold integer pathology codes or titles, got float 1.5"):
         labels.one_hot([1.5])
-    with pytest.raises(TypeError, match="must be an integer"):
+    with pytest.raises(TypeError, match="codes must be an integer code, a title, or a sequence of them, got bool True"):
         labels.one_hot(True)
 
 
@@ -170,7 +170,7 @@ def test_codes_of_a_single_string():
     assert labels.codes_of(("Mass", "Nodule")) == [9, 11]
     with pytest.raises(TypeError, match="names must be a title, an NIH label string or a sequence of titles"):
         labels.codes_of(None)
-    with pytest.raises(TypeError, match="name must be a string"):
+    with pytest.raises(TypeError, match="names must be a string, one of .*; got int 9"):
         labels.codes_of([9])
 
 

@@ -85,6 +85,14 @@ __all__ = [
 ]
 
 
+def _code(title, argument: str) -> int:
+    """`labels.code_of(title)`, its error prefixed with the argument that held the title."""
+    try:
+        return code_of(title)
+    except (TypeError, ValueError) as error:
+        raise type(error)(f"{argument}: {error}") from None
+
+
 def _resolve_prevalence(prevalence) -> dict[str, float]:
     """`DEFAULT_PREVALENCE` updated with the caller's `prevalence` (finding name -> probability), checked."""
     if prevalence is None:
@@ -93,7 +101,7 @@ def _resolve_prevalence(prevalence) -> dict[str, float]:
         raise TypeError(f"prevalence must be a dict finding -> probability, got {type(prevalence).__name__}")
     result = dict(DEFAULT_PREVALENCE)
     for name, value in prevalence.items():
-        title = PATHOLOGIES[code_of(name)]
+        title = PATHOLOGIES[_code(name, "prevalence")]
         if title == PATHOLOGIES[NO_FINDING]:
             raise ValueError("prevalence cannot set 'No Finding'; it follows from the other findings")
         if not 0.0 <= float(value) <= 1.0:
@@ -145,7 +153,7 @@ def _resolve_findings(findings, num_images: int) -> list[frozenset[str]] | None:
     for row in rows:
         if isinstance(row, str):
             row = [row]
-        titles = {PATHOLOGIES[code_of(name)] for name in row} - {PATHOLOGIES[NO_FINDING]}
+        titles = {PATHOLOGIES[_code(name, "findings")] for name in row} - {PATHOLOGIES[NO_FINDING]}
         resolved.append(frozenset(titles))
     return resolved
 
