@@ -1,4 +1,5 @@
-"""Evaluation on whole NumPy datasets: landmark errors, the cardiothoracic ratio and ROC AUC with missing labels.
+"""Evaluation on whole NumPy datasets: landmark errors, the cardiothoracic ratio, ROC AUC with missing labels and
+the agreement of two measurements (Bland–Altman).
 
 These helpers take and return NumPy values (not tensors) and import NumPy (and scikit-learn for the AUC) only, so
 the data modules (the phantom measures each image's CTR) use them without starting Keras; `lecture_lib.metrics`
@@ -9,12 +10,14 @@ re-exports them beside the tensor metrics.
 | Landmarks: MRE, SDR        | `radial_errors`, `mean_radial_error`, `successful_detection_rate` |
 | Cardiothoracic ratio       | `cardiothoracic_ratio`                                            |
 | Classification AUC         | `roc_auc_per_class`, `macro_auc`                                  |
+| Organ areas, CTR: agreement | `bland_altman`                                                   |
 """
 
 from __future__ import annotations
 
 import warnings
 from collections.abc import Sequence
+from typing import NamedTuple
 
 import numpy as np
 
@@ -234,3 +237,59 @@ def macro_auc(y_true, y_score, class_names: Sequence[str] | None = None) -> floa
         warnings.warn("no class has both positive and negative known labels; macro AUC is NaN", stacklevel=2)
         return float("nan")
     return float(np.nanmean(aucs))
+
+
+# --------------------------------------------------------------------------------------------------------------------
+# Agreement of two measurements: Bland–Altman
+# --------------------------------------------------------------------------------------------------------------------
+
+
+class Agreement(NamedTuple):
+    """The Bland–Altman summary of paired measurements `a` and `b` (see `bland_altman`)."""
+
+    bias: float
+    """Mean difference `mean(a - b)`: how much `a` over- (positive) or underestimates `b` on average."""
+    sd: float
+    """Standard deviation of the differences (sample SD, `ddof=1`)."""
+    lower: float
+    """Lower 95 % limit of agreement, `bias - 1.96 sd`."""
+    upper: float
+    """Upper 95 % limit of agreement, `bias + 1.96 sd`."""
+
+
+def bland_altman(a, b) -> Agreement:
+    """Compute the Bland–Altman bias and 95 % limits of agreement of two measurements of the same cases.
+
+    Bland and Altman (Lancet, 1986): a correlation tells whether two methods rise together, not whether they agree.
+    Their plot puts the mean of each pair, `(a + b) / 2`, on x and the difference `a - b` on y; the mean difference
+    is the **bias** and `bias ± 1.96 SD` are the **limits of agreement**, between which about 95 % of the
+    differences fall when they are roughly normal. Whether those limits are narrow enough is a clinical question
+    (a heart area within ±5 cm², a CTR within ±0.03), not a statistical one.
+
+    Args:
+        a: `(num_cases,)` measurements of the new method, e.g. areas from predicted masks or the CTR from predicted
+            landmarks.
+        b: `(num_cases,)` measurements of the reference on the same cases, in the same order and unit.
+
+    Returns:
+        `Agreement(bias, sd, lower, upper)`, floats in the unit of `a` and `b`.
+
+    Raises:
+        TypeError: if `a` or `b` is not an array of numbers.
+        ValueError: if the shapes differ, fewer than two pairs are given, or a value is NaN or infinite.
+    """
+    a = check_array(a, "a")
+    b = check_array(b, "b")
+    if a.shape != b.shape or a.ndim != 1:
+        raise ValueError(
+            f"a has shape {a.shape} and b has {b.shape}; expected two `(num_cases,)` arrays of paired measurements "
+            "(flatten them, or pick one structure with areas[:, c])"
+        )
+    if a.size < 2:
+        raise ValueError(f"got {a.size} pair(s); limits of agreement need a standard deviation, so at least 2 pairs")
+    if not (np.all(np.isfinite(a)) and np.all(np.isfinite(b))):
+        raise ValueError("a and b must be finite; drop the cases with NaN (e.g. a CTR without its four landmarks)")
+    difference = a - b
+    bias = float(np.mean(difference))
+    sd = float(np.std(difference, ddof=1))
+    return Agreement(bias=bias, sd=sd, lower=bias - 1.96 * sd, upper=bias + 1.96 * sd)

@@ -1,4 +1,5 @@
-"""Figures for the lecture: image grids, overlays of masks / boxes / landmarks / heatmaps, ROC and learning curves.
+"""Figures for the lecture: image grids, overlays of masks / boxes / landmarks / heatmaps, ROC, learning curves
+and Bland–Altman agreement.
 
 Every function returns a `matplotlib.figure.Figure` and never calls `plt.show()`, so the same code runs in a
 notebook (a figure that is the value of a cell is drawn once), in a script, and headless in CI. Functions that draw
@@ -647,6 +648,67 @@ def plot_roc_curves(
     ax.legend(loc="lower right", fontsize="small")
     mean = f"mean AUC {np.mean(areas):.3f}" if areas else "no AUC"
     ax.set_title(f"{title} — {mean}" if title else mean)
+    return fig
+
+
+def plot_bland_altman(
+    a,
+    b,
+    ax: Axes | None = None,
+    title: str | None = "Bland–Altman",
+    unit: str = "",
+    color: str = PALETTE[2],
+) -> Figure:
+    """Plot the agreement of two measurements of the same cases (Bland and Altman, 1986).
+
+    Each case is a point at `((a + b) / 2, a - b)`: the mean of the two measurements on x, their difference on y.
+    A solid line marks the bias (the mean difference) and dashed lines the 95 % limits of agreement,
+    `bias ± 1.96 SD` (`lecture_lib.evaluation.bland_altman`); their values are written on the lines and in the title.
+
+    Args:
+        a: `(num_cases,)` measurements of the new method (e.g. areas from predicted masks); differences are `a - b`.
+        b: `(num_cases,)` reference measurements of the same cases (e.g. areas from the true masks).
+        ax: draw into this axes instead of a new figure.
+        title: axes title; the bias and the limits are appended.
+        unit: appended to the numbers and the axis labels, e.g. `"cm²"`; empty for a ratio such as the CTR.
+        color: colour of the points.
+
+    Returns:
+        The figure.
+
+    Raises:
+        ValueError, TypeError: as `evaluation.bland_altman` for inputs that are not two paired, finite arrays.
+    """
+    from lecture_lib.evaluation import bland_altman
+
+    agreement = bland_altman(a, b)
+    a, b = np.asarray(a, dtype=np.float64), np.asarray(b, dtype=np.float64)
+    fig, ax = _figure_and_axes(ax, size=5.0)
+    suffix = f" {unit}" if unit else ""
+    # three significant digits on the widest limit, the same decimals for all three numbers
+    scale = max(abs(agreement.lower), abs(agreement.upper), 1e-12)
+    decimals = max(0, 2 - math.floor(math.log10(scale)))
+
+    def number(value):
+        return f"{round(value, decimals) + 0.0:+.{decimals}f}"
+
+    ax.axhline(0.0, color="grey", linewidth=0.8)
+    ax.scatter((a + b) / 2, a - b, s=14, color=color, alpha=0.8)
+    lines = (
+        (agreement.upper, "--", f"+1.96 SD {number(agreement.upper)}{suffix}"),
+        (agreement.bias, "-", f"bias {number(agreement.bias)}{suffix}"),
+        (agreement.lower, "--", f"−1.96 SD {number(agreement.lower)}{suffix}"),
+    )
+    for value, style, text in lines:
+        ax.axhline(value, color="black", linestyle=style, linewidth=1)
+        ax.annotate(text, (1.0, value), xycoords=("axes fraction", "data"), xytext=(-4, 3),
+                    textcoords="offset points", ha="right", va="bottom", fontsize="small")  # fmt: skip
+    unit_label = f" ({unit})" if unit else ""
+    ax.set_xlabel(f"mean of the two measurements{unit_label}")
+    ax.set_ylabel(f"difference a − b{unit_label}")
+    ax.grid(alpha=0.3)
+    summary = f"bias {number(agreement.bias)}, limits [{number(agreement.lower)}, {number(agreement.upper)}]{suffix}"
+    ax.set_title(f"{title}\n{summary}" if title else summary, fontsize="medium")
     return fig
 
 

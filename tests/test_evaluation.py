@@ -77,3 +77,43 @@ def test_roc_auc_per_class_masks_nan_and_skips_single_label_classes():
         assert evaluation.macro_auc(y_true, y_score) == pytest.approx((aucs[0] + aucs[2]) / 2)
     with pytest.raises(ValueError, match="num_classes"):
         evaluation.roc_auc_per_class(y_true[:, 0], y_score[:, 0])
+
+
+# ---------------------------------------------------------------------------------------------------- Bland–Altman
+
+
+def test_bland_altman_by_hand():
+    # differences a - b = [1, 0, -1, 4]: bias 1; squared deviations 0 + 1 + 4 + 9 = 14, SD = sqrt(14 / 3) = 2.160247;
+    # limits 1 ± 1.96 · 2.160247 = 1 ± 4.234084.
+    agreement = evaluation.bland_altman([10.0, 12.0, 14.0, 20.0], [9.0, 12.0, 15.0, 16.0])
+    assert agreement.bias == pytest.approx(1.0)
+    assert agreement.sd == pytest.approx(2.160247, abs=1e-6)
+    assert agreement.lower == pytest.approx(-3.234084, abs=1e-6)
+    assert agreement.upper == pytest.approx(5.234084, abs=1e-6)
+    bias, sd, lower, upper = agreement  # a named tuple: unpacks in this order
+    assert (bias, sd) == (agreement.bias, agreement.sd) and lower < bias < upper
+    # the sign follows a - b: swapping the methods flips the bias and the limits
+    swapped = evaluation.bland_altman([9.0, 12.0, 15.0, 16.0], [10.0, 12.0, 14.0, 20.0])
+    assert swapped.bias == pytest.approx(-1.0) and swapped.upper == pytest.approx(3.234084, abs=1e-6)
+
+
+def test_bland_altman_identical_and_constant_offset_have_zero_sd():
+    assert tuple(evaluation.bland_altman([0.4, 0.5, 0.6], [0.4, 0.5, 0.6])) == (0.0, 0.0, 0.0, 0.0)
+    offset = evaluation.bland_altman([0.45, 0.55, 0.65], [0.4, 0.5, 0.6])
+    assert offset.bias == pytest.approx(0.05) and offset.sd == pytest.approx(0.0, abs=1e-12)
+
+
+@pytest.mark.parametrize(
+    ("a", "b", "error", "match"),
+    [
+        ([1.0, 2.0, 3.0], [1.0, 2.0], ValueError, r"a has shape \(3,\) and b has \(2,\)"),
+        ([[1.0, 2.0]], [[1.0, 2.0]], ValueError, "num_cases"),
+        ([1.0], [2.0], ValueError, "at least 2 pairs"),
+        ([1.0, np.nan], [2.0, 3.0], ValueError, "finite"),
+        ("1, 2", [2.0, 3.0], TypeError, "a must be an array of numbers"),
+        ([1.0, 2.0], None, TypeError, "b must be an array of numbers"),
+    ],
+)
+def test_bland_altman_refuses_bad_input(a, b, error, match):
+    with pytest.raises(error, match=match):
+        evaluation.bland_altman(a, b)

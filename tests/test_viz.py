@@ -373,3 +373,29 @@ def test_save_figure(tmp_path):
     assert viz.save_figure(fig.axes[0], tmp_path / "grid.pdf").read_bytes()[:4] == b"%PDF"
     with pytest.raises(TypeError, match="got ndarray"):
         viz.save_figure(np.zeros(3), tmp_path / "x.png")
+
+
+def test_plot_bland_altman_points_lines_and_numbers():
+    # differences a - b = [1, 0, -1, 4]: bias 1, SD sqrt(14 / 3) = 2.160247, limits 1 ± 4.234084 (= -3.23, +5.23)
+    a, b = np.array([10.0, 12.0, 14.0, 20.0]), np.array([9.0, 12.0, 15.0, 16.0])
+    fig = viz.plot_bland_altman(a, b, title="heart area", unit="cm²")
+    ax = fig.axes[0]
+    points = ax.collections[0].get_offsets()
+    np.testing.assert_allclose(points, np.column_stack([[9.5, 12.0, 14.5, 18.0], [1.0, 0.0, -1.0, 4.0]]))
+    levels = sorted(line.get_ydata()[0] for line in ax.get_lines())  # zero, lower limit, bias, upper limit
+    np.testing.assert_allclose(levels, [-3.234084, 0.0, 1.0, 5.234084], atol=1e-6)
+    assert [line.get_linestyle() for line in ax.get_lines()].count("--") == 2
+    assert _texts(ax) == ["+1.96 SD +5.23 cm²", "bias +1.00 cm²", "−1.96 SD -3.23 cm²"]
+    assert ax.get_title() == "heart area\nbias +1.00, limits [-3.23, +5.23] cm²"
+    assert "cm²" in ax.get_xlabel() and ax.get_ylabel().startswith("difference")
+    plt.close(fig)
+
+
+def test_plot_bland_altman_draws_into_given_axes_and_refuses_unpaired_input():
+    fig, axes = plt.subplots(1, 2)
+    assert viz.plot_bland_altman([0.5, 0.6, 0.4], [0.5, 0.55, 0.45], ax=axes[1], title=None) is fig
+    # differences [0, 0.05, -0.05]: bias 0 (not -1.85e-17), SD 0.05, limits ±0.098; three digits on the limits
+    assert axes[1].get_title() == "bias +0.0000, limits [-0.0980, +0.0980]" and not axes[0].collections
+    with pytest.raises(ValueError, match=r"a has shape \(3,\) and b has \(2,\)"):
+        viz.plot_bland_altman([1.0, 2.0, 3.0], [1.0, 2.0])
+    plt.close(fig)
