@@ -21,7 +21,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from lecture_lib.checks import check_array
+from lecture_lib.checks import check_array, check_count, check_number
 
 CTR_LANDMARKS: tuple[str, ...] = ("right_heart", "left_heart", "right_thorax", "left_thorax")
 """Landmark names `cardiothoracic_ratio` looks for: the widest heart borders and the widest inner thoracic borders.
@@ -293,3 +293,149 @@ def bland_altman(a, b) -> Agreement:
     bias = float(np.mean(difference))
     sd = float(np.std(difference, ddof=1))
     return Agreement(bias=bias, sd=sd, lower=bias - 1.96 * sd, upper=bias + 1.96 * sd)
+
+
+# --------------------------------------------------------------------------------------------------------------------
+# Classification: operating point and bootstrap confidence intervals
+# --------------------------------------------------------------------------------------------------------------------
+
+
+def _one_class(y_true, y_score) -> tuple[np.ndarray, np.ndarray]:
+    y_true = check_array(y_true, "y_true")
+    y_score = check_array(y_score, "y_score")
+    if y_true.ndim != 1 or y_true.shape != y_score.shape:
+        raise ValueError(
+            f"y_true {y_true.shape} and y_score {y_score.shape} must both be `(num_images,)`, one class; "
+            "pass y[:, c] for class c"
+        )
+    if np.isnan(y_score).any() or not np.isin(y_true, (0, 1)).all():
+        raise ValueError("y_true must hold 0/1 labels (drop unknown ones first) and y_score finite scores")
+    if np.unique(y_true).size < 2:
+        raise ValueError(f"y_true needs positives and negatives, got only {np.unique(y_true).tolist()}")
+    return y_true, y_score
+
+
+def threshold_at_specificity(y_true, y_score, specificity: float = 0.9) -> float:
+    """Return the threshold with the highest sensitivity among those that keep the specificity at least `specificity`.
+
+    Among thresholds with the same sensitivity, the highest (the one with the fewest false alarms) is returned.
+    An image is called positive when its score is `>= threshold`. Choose the threshold on the validation split and
+    report `sensitivity_specificity` with it on the test split: a threshold chosen on the test split makes the test
+    figures optimistic.
+
+    Args:
+        y_true: `(num_images,)` 0/1 labels of one class.
+        y_score: `(num_images,)` scores of that class.
+        specificity: the smallest specificity (true negative rate) allowed, in [0, 1].
+
+    Returns:
+        The threshold, one of the scores (`inf` when no threshold but "call nothing positive" reaches the
+        specificity, which only happens for `specificity` = 1 with a negative scored highest).
+
+    Raises:
+        ValueError: for shapes that are not one class, labels that are not 0/1, a single label value, or a
+            specificity outside [0, 1].
+    """
+    from sklearn.metrics import roc_curve
+
+    y_true, y_score = _one_class(y_true, y_score)
+    specificity = check_number(specificity, "specificity", low=0, high=1)
+    fpr, tpr, thresholds = roc_curve(y_true, y_score, drop_intermediate=False)
+    allowed = np.flatnonzero(fpr <= 1 - specificity + 1e-12)  # fpr grows along the curve: the last one is best
+    return float(thresholds[allowed[np.argmax(tpr[allowed])]])
+
+
+def sensitivity_specificity(y_true, y_score, threshold: float) -> tuple[float, float]:
+    """Return `(sensitivity, specificity)` of calling an image positive when its score is `>= threshold`.
+
+    Args:
+        y_true: `(num_images,)` 0/1 labels of one class, with positives and negatives.
+        y_score: `(num_images,)` scores of that class.
+        threshold: the operating point, e.g. from `threshold_at_specificity` on the validation split.
+
+    Returns:
+        Sensitivity (recall, true positive rate) and specificity (true negative rate, 1 − false positive rate).
+
+    Raises:
+        ValueError: as `threshold_at_specificity`, or for a NaN threshold.
+    """
+    y_true, y_score = _one_class(y_true, y_score)
+    threshold = check_number(threshold, "threshold", finite=False)
+    called = y_score >= threshold
+    positive = y_true == 1
+    return float(called[positive].mean()), float((~called[~positive]).mean())
+
+
+def _weighted_auc(y_true, y_score, weights) -> np.ndarray:
+    """ROC AUC of one class for each row of `weights` `(num_draws, num_images)`: Mann-Whitney with ties as 1/2."""
+    order = np.argsort(y_score, kind="stable")
+    sorted_scores, sorted_weights = y_score[order], weights[:, order]
+    starts = np.flatnonzero(np.r_[True, sorted_scores[1:] != sorted_scores[:-1]])  # one block per distinct score
+    # (num_draws, num_distinct_scores): the weight of the positives and of the negatives at each score
+    positive = np.add.reduceat(sorted_weights * (y_true[order] == 1), starts, axis=1)
+    negative = np.add.reduceat(sorted_weights * (y_true[order] == 0), starts, axis=1)
+    negative_below = np.cumsum(negative, axis=1) - negative
+    pairs = positive.sum(axis=1) * negative.sum(axis=1)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(pairs > 0, (positive * (negative_below + 0.5 * negative)).sum(axis=1) / pairs, np.nan)
+
+
+def bootstrap_auc(
+    y_true, y_score, *, groups=None, num_draws: int = 1000, confidence: float = 0.95, seed: int = 0
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Compute percentile bootstrap confidence intervals of the ROC AUC of each class.
+
+    Each draw resamples the images with replacement, or, with `groups`, the patients with replacement, every drawn
+    patient bringing all of their images (the studies of one patient are not independent, so resampling images
+    would give too narrow an interval). A draw is weighted rather than copied, which gives the same AUC as
+    `sklearn.metrics.roc_auc_score` on the resampled images and runs all draws at once. A draw without a positive
+    or without a negative of a class has no AUC and is left out of that class's interval.
+
+    Args:
+        y_true: `(num_images, num_classes)` 0/1 labels, NaN where unknown (left out of that class).
+        y_score: `(num_images, num_classes)` predicted scores.
+        groups: `None` to resample images, or `(num_images,)` patient ids to resample patients.
+        num_draws: bootstrap draws; 1000 gives the 2.5 and 97.5 percentiles to about ±0.005 AUC.
+        confidence: the interval's coverage, e.g. 0.95.
+        seed: seed of the NumPy generator, so that the interval is reproducible.
+
+    Returns:
+        `(low, high, draws)`: `(num_classes,)` interval ends and the `(num_draws, num_classes)` AUCs of the draws
+        (NaN where undefined).
+
+    Raises:
+        ValueError: for shapes that differ or are not 2-D, NaN scores, `groups` of the wrong length, or a
+            confidence outside (0, 1).
+    """
+    y_true = check_array(y_true, "y_true")
+    y_score = check_array(y_score, "y_score")
+    if y_true.ndim != 2 or y_true.shape != y_score.shape:
+        raise ValueError(
+            f"y_true {y_true.shape} and y_score {y_score.shape} must both be `(num_images, num_classes)`; "
+            "for a single class add an axis with y[:, None]"
+        )
+    if np.isnan(y_score).any():
+        raise ValueError("y_score holds NaN; check the model's outputs")
+    num_draws = check_count(num_draws, "num_draws", maximum=100_000)
+    confidence = check_number(confidence, "confidence", low=0, high=1, low_open=True, high_open=True)
+    seed = check_count(seed, "seed", minimum=0)
+    num_images = y_true.shape[0]
+    rng = np.random.default_rng(seed)
+    if groups is None:
+        weights = rng.multinomial(num_images, np.full(num_images, 1 / num_images), size=num_draws).astype(float)
+    else:
+        groups = np.asarray(groups)
+        if groups.shape != (num_images,):
+            raise ValueError(f"groups must be one patient id per image, shape ({num_images},), got {groups.shape}")
+        patients, patient_of_image = np.unique(groups, return_inverse=True)
+        counts = rng.multinomial(patients.size, np.full(patients.size, 1 / patients.size), size=num_draws)
+        weights = counts[:, patient_of_image].astype(float)
+    draws = np.full((num_draws, y_true.shape[1]), np.nan)
+    for c in range(y_true.shape[1]):
+        known = ~np.isnan(y_true[:, c])
+        draws[:, c] = _weighted_auc(y_true[known, c], y_score[known, c], weights[:, known])
+    tail = 100 * (1 - confidence) / 2
+    with warnings.catch_warnings():  # a class with no defined draw has a NaN interval
+        warnings.simplefilter("ignore", RuntimeWarning)
+        low, high = np.nanpercentile(draws, [tail, 100 - tail], axis=0)
+    return low, high, draws

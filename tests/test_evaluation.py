@@ -117,3 +117,81 @@ def test_bland_altman_identical_and_constant_offset_have_zero_sd():
 def test_bland_altman_refuses_bad_input(a, b, error, match):
     with pytest.raises(error, match=match):
         evaluation.bland_altman(a, b)
+
+
+# ------------------------------------------------------------------------------------ operating point, bootstrap
+
+# Ten images sorted by score; the negatives sit at 0.1, 0.2, 0.3, 0.4, 0.6 and 0.9 (6), the positives at 0.5, 0.7,
+# 0.8 and 0.95 (4).
+OP_SCORES = np.array([0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 0.95])
+OP_LABELS = np.array([0, 0, 0, 0, 1, 0, 1, 1, 0, 1])
+
+
+def test_threshold_at_specificity_by_hand():
+    # Specificity >= 0.8 allows one false positive of six (5/6 = 0.83; 4/6 = 0.67 is too low): the lowest threshold
+    # with only the 0.9 negative above it is 0.7, which catches 0.7, 0.8 and 0.95: sensitivity 3/4.
+    assert evaluation.threshold_at_specificity(OP_LABELS, OP_SCORES, 0.8) == pytest.approx(0.7)
+    # No false positive at all: only 0.95 stays above the 0.9 negative.
+    assert evaluation.threshold_at_specificity(OP_LABELS, OP_SCORES, 1.0) == pytest.approx(0.95)
+    # Any specificity allowed: every threshold up to 0.5 catches all four positives; 0.5 keeps the most negatives.
+    assert evaluation.threshold_at_specificity(OP_LABELS, OP_SCORES, 0.0) == pytest.approx(0.5)
+    with pytest.raises(ValueError, match="specificity"):
+        evaluation.threshold_at_specificity(OP_LABELS, OP_SCORES, 1.5)
+    with pytest.raises(ValueError, match="positives and negatives"):
+        evaluation.threshold_at_specificity(np.zeros(10), OP_SCORES)
+    with pytest.raises(ValueError, match=r"\(num_images,\)"):
+        evaluation.threshold_at_specificity(OP_LABELS[:, None], OP_SCORES[:, None])
+
+
+def test_sensitivity_specificity_by_hand_and_against_sklearn():
+    assert evaluation.sensitivity_specificity(OP_LABELS, OP_SCORES, 0.7) == pytest.approx((3 / 4, 5 / 6))
+    # A score equal to the threshold counts as positive: at 0.5 all four positives and the 0.6 and 0.9 negatives.
+    assert evaluation.sensitivity_specificity(OP_LABELS, OP_SCORES, 0.5) == pytest.approx((1.0, 4 / 6))
+    from sklearn.metrics import recall_score
+
+    for threshold in (0.25, 0.65, 0.85, 0.97):
+        called = OP_SCORES >= threshold
+        expected = (recall_score(OP_LABELS, called), recall_score(OP_LABELS, called, pos_label=0))
+        assert evaluation.sensitivity_specificity(OP_LABELS, OP_SCORES, threshold) == pytest.approx(expected)
+
+
+def test_weighted_auc_matches_sklearn_on_the_resampled_images():
+    from sklearn.metrics import roc_auc_score
+
+    rng = np.random.default_rng(0)
+    y = rng.integers(0, 2, 40)
+    s = rng.integers(0, 8, 40) / 8  # many ties
+    weights = rng.integers(0, 4, (5, 40)).astype(float)
+    expected = [roc_auc_score(np.repeat(y, w.astype(int)), np.repeat(s, w.astype(int))) for w in weights]
+    np.testing.assert_allclose(evaluation._weighted_auc(y, s, weights), expected, rtol=1e-12)
+
+
+def test_bootstrap_of_one_positive_and_one_negative():
+    # A draw of two images holds both with probability 2 · (1/2)² = 1/2; then its AUC is 1, else undefined.
+    low, high, draws = evaluation.bootstrap_auc([[1], [0]], [[0.9], [0.1]], num_draws=2000, seed=1)
+    defined = draws[~np.isnan(draws)]
+    assert (defined == 1).all() and low[0] == high[0] == 1
+    assert abs(defined.size / 2000 - 0.5) < 0.05
+
+
+def test_bootstrap_by_patient_equals_bootstrap_by_image_when_each_patient_repeats_one_image():
+    # Two identical studies per patient: drawing patients gives every image of the patient the patient's count,
+    # which leaves each draw's AUC as drawing the single images with the same counts (same seed, same generator).
+    rng = np.random.default_rng(2)
+    y = np.stack([rng.integers(0, 2, 30), np.r_[np.ones(3), np.zeros(27)]], axis=1).astype(float)
+    s = rng.uniform(size=(30, 2))
+    y[4, 0] = np.nan  # unknown label: left out of class 0
+    by_image = evaluation.bootstrap_auc(y, s, num_draws=300, seed=5)
+    by_patient = evaluation.bootstrap_auc(
+        np.repeat(y, 2, axis=0), np.repeat(s, 2, axis=0), groups=np.repeat(np.arange(30), 2), num_draws=300, seed=5
+    )
+    np.testing.assert_allclose(by_patient[2], by_image[2], rtol=1e-12)
+    point = evaluation.roc_auc_per_class(y, s)
+    assert (by_image[0] <= point).all() and (point <= by_image[1]).all()
+    assert 0 < np.isnan(by_image[2][:, 1]).mean() < 0.2  # three positives: some draws have none (0.9^30 ≈ 4 %)
+    again = evaluation.bootstrap_auc(y, s, num_draws=300, seed=5)
+    np.testing.assert_array_equal(again[2], by_image[2])
+    with pytest.raises(ValueError, match="one patient id per image"):
+        evaluation.bootstrap_auc(y, s, groups=np.arange(29))
+    with pytest.raises(ValueError, match="confidence"):
+        evaluation.bootstrap_auc(y, s, confidence=1.0)
