@@ -32,7 +32,7 @@ def test_arguments_are_passed_on(monkeypatch):
     module = importlib.import_module("lecture_lib.datasets.catalog")
     monkeypatch.setattr(module, "_resolve", lambda name: ("nih", lambda **kw: calls.append(kw) or "set"))
     assert catalog.load("NIH", image_size=64, num_images=10, download=True) == "set"
-    assert calls == [{"image_size": 64, "max_images": 10, "download": True}]
+    assert calls == [{"image_size": 64, "num_images": 10, "download": True}]
     monkeypatch.setattr(module, "_resolve", lambda name: ("phantom", lambda n, **kw: calls.append((n, kw)) or "p"))
     assert catalog.load("phantom", image_size=32, num_images=5, seed=3, prevalence={"Mass": 0.5}) == "p"
     assert calls[-1] == (5, {"image_size": 32, "seed": 3, "prevalence": {"Mass": 0.5}})
@@ -41,7 +41,7 @@ def test_arguments_are_passed_on(monkeypatch):
 def test_seed_reaches_real_loaders_that_take_one(monkeypatch):
     calls = []
 
-    def with_seed(*, image_size, max_images, seed):
+    def with_seed(*, image_size, num_images, seed):
         calls.append(seed)
 
     monkeypatch.setattr(catalog, "_resolve", lambda name: ("montgomery", with_seed))
@@ -97,7 +97,7 @@ def test_a_single_view_string_is_one_view(monkeypatch):
     monkeypatch.setattr(catalog, "_resolve", lambda name: ("nih", lambda **kw: calls.append(kw)))
     catalog.load("nih", views="PA")  # was read as the views ['A', 'P']
     catalog.load("nih", views=("PA", "AP"), num_images=np.int64(3))
-    assert calls[0]["views"] == ["PA"] and calls[1]["views"] == ("PA", "AP") and calls[1]["max_images"] == 3
+    assert calls[0]["views"] == ["PA"] and calls[1]["views"] == ("PA", "AP") and calls[1]["num_images"] == 3
 
 
 # ------------------------------------------------------------------------------------ one switch to real data (issue 13)
@@ -125,7 +125,7 @@ def test_phantom_only_options_are_left_out_for_a_real_source_with_a_warning(tmp_
 def test_options_a_real_loader_takes_are_passed_on_even_if_the_phantom_has_them(monkeypatch):
     calls = []
 
-    def with_masks(*, image_size, max_images, mask_names=None):
+    def with_masks(*, image_size, num_images, mask_names=None):
         calls.append(mask_names)
 
     monkeypatch.setattr(catalog, "_resolve", lambda name: ("jsrt", with_masks))
@@ -137,7 +137,7 @@ def test_phantom_options_reach_only_the_phantom_and_without_a_warning(monkeypatc
     calls = []
     monkeypatch.setattr(catalog, "_resolve", lambda name: ("nih", lambda **kw: calls.append(kw)))
     catalog.load("nih", num_images=4, phantom={"findings": [["Mass"]], "acquisition": "standard"}, download=True)
-    assert calls == [{"image_size": 128, "max_images": 4, "download": True}]
+    assert calls == [{"image_size": 128, "num_images": 4, "download": True}]
     assert not [warning for warning in recwarn if issubclass(warning.category, UserWarning)]
     monkeypatch.setattr(catalog, "_resolve", lambda name: ("phantom", lambda n, **kw: calls.append((n, kw))))
     catalog.load("phantom", num_images=2, seed=1, phantom={"findings": [["Mass"], []]}, bone_free=False)
@@ -149,3 +149,20 @@ def test_phantom_options_must_be_a_mapping_given_once():
         catalog.load("phantom", num_images=2, phantom=["findings"])
     with pytest.raises(ValueError, match="bone_free given both in phantom= and as a loose option"):
         catalog.load("phantom", num_images=2, phantom={"bone_free": False}, bone_free=True)
+
+
+@pytest.mark.parametrize("name", sorted(set(catalog.SOURCES) - {"phantom"}))
+def test_every_real_loader_has_the_common_signature_and_catalog_defaults(name):
+    # load_<name>(data_dir=None, *, image_size=128, num_images=None, split="all", ..., download=False, progress=True)
+    import inspect
+
+    parameters = inspect.signature(catalog._resolve(name)[1]).parameters
+    assert list(parameters)[0] == "data_dir" and parameters["data_dir"].default is None
+    common = {"image_size": 128, "num_images": None, "split": "all", "download": False, "progress": True}
+    for argument, default in common.items():
+        assert parameters[argument].kind is inspect.Parameter.KEYWORD_ONLY, (name, argument)
+        assert parameters[argument].default == default, (name, argument)
+    assert inspect.signature(catalog.load).parameters["image_size"].default == 128
+    if "views" in parameters:
+        assert parameters["views"].default is None, name
+    assert not {"frontal_only", "projections"} & {p for p in parameters if parameters[p].default is not None}

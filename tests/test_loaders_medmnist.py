@@ -49,10 +49,22 @@ def test_load_chestmnist_from_disk_native_and_resized(tmp_path):
     data = medmnist.load_chestmnist(tmp_path, image_size=28, split="val", progress=False)
     np.testing.assert_allclose(data.images[..., 0], arrays["val_images"] / 255.0, atol=1e-7)
     np.testing.assert_array_equal(data.labels[:, medmnist.CHESTMNIST_TO_SLIDE], arrays["val_labels"])
-    small = medmnist.load_chestmnist(tmp_path, image_size=14, max_images=2, progress=False)
+    small = medmnist.load_chestmnist(tmp_path, image_size=14, num_images=2, progress=False)
     assert small.images.shape == (2, 14, 14, 1)
     image = arrays["train_images"][0] / 255.0
     np.testing.assert_allclose(small.images[0, 0, 0, 0], image[:2, :2].mean(), atol=1e-6)  # area average
+
+
+def test_chestmnist_all_is_train_val_then_test_and_max_images_still_works(tmp_path):
+    body, arrays = npz_bytes()
+    (tmp_path / "chestmnist.npz").write_bytes(body)
+    data = medmnist.load_chestmnist(tmp_path, image_size=28, progress=False)  # split="all", the default
+    expected = np.concatenate([arrays[f"{name}_images"] for name in ("train", "val", "test")]) / 255.0
+    np.testing.assert_allclose(data.images[..., 0], expected, atol=1e-7)
+    counts = [len(arrays[f"{name}_images"]) for name in ("train", "val", "test")]
+    assert data.patient_ids[counts[0]] == "chestmnist-val-0" and len(set(data.patient_ids)) == sum(counts)
+    with pytest.warns(DeprecationWarning, match="max_images"):
+        assert len(medmnist.load_chestmnist(tmp_path, image_size=28, max_images=2)) == 2
 
 
 def test_load_pneumoniamnist_downloads_from_the_registry_url(tmp_path, monkeypatch):
@@ -83,12 +95,12 @@ def test_missing_medmnist_file_suggests_download(tmp_path):
 @pytest.mark.parametrize(
     ("kwargs", "error", "match"),
     [
-        ({"max_images": -1}, ValueError, "max_images must be None or a positive integer, got -1"),  # dropped one image
-        ({"max_images": 0}, ValueError, "got 0"),
-        ({"max_images": 2.5}, TypeError, "max_images must be None or a positive integer, got float 2.5"),
+        ({"num_images": -1}, ValueError, "num_images must be None or a positive integer, got -1"),  # dropped one image
+        ({"num_images": 0}, ValueError, "got 0"),
+        ({"num_images": 2.5}, TypeError, "num_images must be None or a positive integer, got float 2.5"),
         ({"image_size": 0}, ValueError, "image_size must be a positive integer, got 0"),  # was "missing chestmnist.npz"
         ({"image_size": "28"}, TypeError, "got str '28'"),
-        ({"split": "validation"}, ValueError, r"split must be one of 'train', 'val', 'test', got 'validation'"),
+        ({"split": "validation"}, ValueError, r"split must be one of 'train', 'val', 'test', 'all', got 'validation'"),
     ],
 )
 def test_bad_arguments_are_named(tmp_path, kwargs, error, match):
@@ -99,7 +111,7 @@ def test_bad_arguments_are_named(tmp_path, kwargs, error, match):
 
 def test_numpy_integers_are_accepted(tmp_path):
     (tmp_path / "chestmnist.npz").write_bytes(npz_bytes()[0])
-    data = medmnist.load_chestmnist(tmp_path, image_size=np.int64(28), max_images=np.int64(3))
+    data = medmnist.load_chestmnist(tmp_path, image_size=np.int64(28), num_images=np.int64(3))
     assert data.images.shape == (3, 28, 28, 1)
 
 

@@ -222,7 +222,7 @@ def test_montgomery_mask_of_another_size_is_refused(tmp_path):
 
 def test_montgomery_num_images_split_and_seed(tmp_path):
     folder = make_montgomery(tmp_path)
-    first = montgomery.load_montgomery(folder, image_size=4, max_images=2, progress=False)
+    first = montgomery.load_montgomery(folder, image_size=4, num_images=2, progress=False)
     assert first.patient_ids.tolist() == ["MCUCXR_0001", "MCUCXR_0002"]
     whole = montgomery.load_montgomery(folder, image_size=4, progress=False)
     parts = [montgomery.load_montgomery(folder, image_size=4, split=name, seed=5, progress=False)
@@ -242,7 +242,7 @@ def test_montgomery_arguments_are_checked(tmp_path):
     folder = make_montgomery(tmp_path)
     for options, message in [
         ({"image_size": 1}, "image_size must be an integer between 2 and 8192 pixels, got 1"),
-        ({"max_images": 0}, "max_images must be a positive integer or None .*, got 0"),
+        ({"num_images": 0}, "num_images must be None or a positive integer, got 0"),
         ({"split": "validation"}, "split must be one of .*'val'.*, got 'validation'"),
         ({"seed": 1.5}, "seed must be an integer .*, got 1.5"),
         ({"mask_names": ("heart",)}, r"mask_names must be None .*'lungs'.*, got \('heart',\)"),

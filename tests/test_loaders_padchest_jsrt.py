@@ -6,6 +6,7 @@ import shutil
 import warnings
 
 import numpy as np
+import pandas as pd
 import pytest
 from loader_fixtures import make_jsrt, make_padchest
 from PIL import Image
@@ -40,8 +41,30 @@ def test_load_padchest_labels_projections_and_16_bit(tmp_path):
     # 16-bit ramp 1000..4000 stretched to its own range: columns 0 and 31 of the source -> 0 and 1
     row = data.images[0, 8, :, 0]
     assert row[0] == pytest.approx(1 / 62, abs=1e-3) and row[-1] == pytest.approx(61 / 62, abs=1e-3)
-    with_laterals = padchest.load_padchest(folder, image_size=16, projections=("L",), progress=False)
+    with_laterals = padchest.load_padchest(folder, image_size=16, views=("L",), progress=False)
     assert with_laterals.patient_ids.tolist() == ["p2"]
+    assert padchest.load_padchest(folder, image_size=16, views="ap_horizontal", progress=False).views.tolist() == [
+        "AP_horizontal"
+    ]
+    with pytest.warns(DeprecationWarning, match=r"projections=...\) is now views"):
+        assert padchest.load_padchest(folder, image_size=16, projections=("L",), progress=False).views.tolist() == ["L"]
+    with pytest.raises(ValueError, match=r"padchest views are \['PA', 'L', 'AP', 'AP_horizontal', .*got \['LAT'\]"):
+        padchest.load_padchest(folder, views=["LAT"])
+    with pytest.raises(ValueError, match=r"padchest publishes no 'train' split; choose from \['all'\]"):
+        padchest.load_padchest(folder, split="train")
+
+
+def test_padchest_meta_age_at_the_study_sex_and_study(tmp_path):
+    folder = make_padchest(tmp_path)
+    path = folder / "PADCHEST_chest_x_ray_images_labels_160K_01.02.19.csv"
+    table = pd.read_csv(path, dtype=str, keep_default_na=False)
+    table.loc[0, ["StudyDate_DICOM", "PatientBirth", "PatientSex_DICOM", "StudyID"]] = ["20140312", "1950", "F", "s7"]
+    table.loc[1, ["StudyDate_DICOM", "PatientBirth", "PatientSex_DICOM"]] = ["20090101", "None", "O"]
+    table.to_csv(path, index=False)
+    data = padchest.load_padchest(folder, image_size=16, progress=False)
+    assert data.meta["file"].tolist() == ["0/a.png", "0/b.png", "1/d.png", "1/e.png"]
+    assert data.meta["age"].iloc[0] == 2014 - 1950 and data.meta["age"].iloc[1:].isna().all()
+    assert data.meta["sex"].tolist() == ["F", "", "", ""] and data.meta["study_id"].iloc[0] == "s7"
 
 
 def test_padchest_skips_and_lists_unreadable_images_and_keeps_labels_aligned(tmp_path):
@@ -53,7 +76,7 @@ def test_padchest_skips_and_lists_unreadable_images_and_keeps_labels_aligned(tmp
     Image.fromarray(reversed_ramp).save(folder / "1" / "e.png")  # tells e's image apart from a's
     every_projection = ("PA", "AP", "AP_horizontal", "L")
     with pytest.warns(UserWarning, match=r"(?s)3 of 5 PADChest images could not be read.*0/b\.png.*1/c\.png.*1/d\.png"):
-        data = padchest.load_padchest(folder, image_size=16, projections=every_projection, progress=False)
+        data = padchest.load_padchest(folder, image_size=16, views=every_projection, progress=False)
     assert sorted(data.unreadable) == ["0/b.png", "1/c.png", "1/d.png"]
     assert "truncated" in data.unreadable["0/b.png"] and data.unreadable["1/c.png"] == "missing"
     assert data.patient_ids.tolist() == ["p1", "p4"] and data.views.tolist() == ["PA", "PA"]
@@ -63,7 +86,7 @@ def test_padchest_skips_and_lists_unreadable_images_and_keeps_labels_aligned(tmp
     assert data.images[0, 8, 0, 0] == pytest.approx(1 / 62, abs=1e-3)  # a: rising ramp
     assert data.images[1, 8, 0, 0] == pytest.approx(61 / 62, abs=1e-3)  # e: falling ramp
     with pytest.warns(UserWarning, match="2 of 4 PADChest images"):  # frontal a, b: b unreadable; d: too; then e
-        first_two = padchest.load_padchest(folder, image_size=16, max_images=2, progress=False)
+        first_two = padchest.load_padchest(folder, image_size=16, num_images=2, progress=False)
     assert first_two.patient_ids.tolist() == ["p1", "p4"] and sorted(first_two.unreadable) == ["0/b.png", "1/d.png"]
 
 
@@ -114,9 +137,10 @@ def test_read_img_is_big_endian_12_bit_inverted(tmp_path):
 def test_read_clinical_tables(tmp_path):
     folder = make_jsrt(tmp_path, landmarks=False)
     cases = jsrt.read_clinical(folder / "CLNDAT_EN.txt", folder / "CNNDAT_EN.TXT")
-    assert cases["JPCLN001"] == {"nodule": True, "size_mm": 15.0, "x": 1024.0, "y": 700.0, "subtlety": 3,
-                                 "malignant": True}  # fmt: skip
-    assert cases["JPCLN002"]["malignant"] is False and cases["JPCNN001"] == {"nodule": False}
+    assert cases["JPCLN001"] == {"nodule": True, "age": 53.0, "sex": "M", "size_mm": 15.0, "x": 1024.0, "y": 700.0,
+                                 "subtlety": 3, "malignant": True}  # fmt: skip
+    assert cases["JPCLN002"]["malignant"] is False and np.isnan(cases["JPCLN002"]["age"])  # the table's "?"
+    assert cases["JPCLN002"]["sex"] == "F" and cases["JPCNN001"] == {"nodule": False, "age": 46.0, "sex": "M"}
 
 
 def test_load_jsrt_boxes_masks_landmarks(tmp_path):
@@ -139,6 +163,11 @@ def test_load_jsrt_boxes_masks_landmarks(tmp_path):
     assert data.landmark_names == ("right_lung_0", "right_lung_1", "heart_0")
     np.testing.assert_allclose(data.landmarks[2], [[6.25, 12.5], [18.75, 25], [32, 37.5]])
     np.testing.assert_allclose(data.pixel_spacing_mm, 0.175 * 32)
+    assert data.meta["file"].tolist() == [f"All247images/{name}.IMG" for name in data.patient_ids]
+    assert data.meta["sex"].tolist() == ["M", "F", "M"] and data.meta["age"].tolist()[::2] == [53.0, 46.0]
+    assert len(jsrt.load_jsrt(tmp_path, image_size=8, num_images=2, with_masks=False, progress=False)) == 2
+    with pytest.raises(ValueError, match="jsrt publishes no 'test' split"):
+        jsrt.load_jsrt(tmp_path, split="test")
 
 
 def test_jsrt_needs_registration(tmp_path):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from loader_fixtures import REALDATA, make_rsna, make_siim, rle2mask
+from loader_fixtures import REALDATA, make_rsna, make_siim, ramp, rle2mask
 
 from lecture_lib import labels
 from lecture_lib.datasets import download, rsna, siim
@@ -99,3 +99,30 @@ def test_load_rsna_boxes_up_to_four_rows_and_target_zero(tmp_path):
 def test_rsna_missing_files(tmp_path):
     with pytest.raises(download.DatasetNotFoundError, match="(?s)stage_2_train_labels.csv.*rsna-pneumonia"):
         rsna.load_rsna(tmp_path)
+
+
+def test_rsna_and_siim_take_views_num_images_and_fill_meta_from_the_headers(tmp_path):
+    from lecture_lib.datasets.dicom import write_dicom
+
+    folder = make_rsna(tmp_path / "rsna")
+    # bbb's DICOM again, with the age, sex and study the real headers carry
+    write_dicom(folder / "stage_2_train_images" / "bbb.dcm", ramp(64), patient_id="bbb", bits_stored=8,
+                pixel_spacing_mm=(0.14, 0.14), view_position="PA", patient_age="051Y", patient_sex="F")  # fmt: skip
+    data = rsna.load_rsna(folder, image_size=16, views="pa", progress=False)
+    assert data.patient_ids.tolist() == ["bbb", "ccc"] and data.views.tolist() == ["PA", "PA"]
+    assert data.meta["file"].tolist() == ["stage_2_train_images/bbb.dcm", "stage_2_train_images/ccc.dcm"]
+    assert data.meta["age"].iloc[0] == 51.0 and np.isnan(data.meta["age"].iloc[1])
+    assert data.meta["sex"].tolist() == ["F", ""]
+    assert rsna.load_rsna(folder, image_size=16, views=["AP"], progress=False).patient_ids.tolist() == ["aaa"]
+    assert rsna.load_rsna(folder, image_size=16, views="PA", num_images=1, progress=False).patient_ids.tolist() == [
+        "bbb"
+    ]
+    with pytest.raises(ValueError, match=r"rsna views are \['PA', 'AP'\], got \['LL'\]"):
+        rsna.load_rsna(folder, views="LL")
+    with pytest.raises(ValueError, match="rsna publishes no 'val' split"):
+        rsna.load_rsna(folder, split="val")
+    siim_set = siim.load_siim(make_siim(tmp_path / "siim"), views=["AP"], progress=False)
+    assert siim_set.views.tolist() == ["AP"] and siim_set.image_size == (128, 128)
+    assert siim_set.meta["file"].iloc[0] == "dicom-images-train/1.2.study0/1.2.series0/1.2.3.1.dcm"
+    with pytest.warns(DeprecationWarning, match="max_images"):
+        assert len(siim.load_siim(tmp_path / "siim", image_size=16, max_images=2, progress=False)) == 2

@@ -62,7 +62,8 @@ def load(
             `"rsna"`, `"chestmnist"`, `"pneumoniamnist"`, `"montgomery"`, `"shenzhen"`).
         image_size: side of the square images returned, in pixels.
         num_images: how many images: the phantom renders exactly this many (required for it); a real loader reads
-            at most this many (`None`: all).
+            at most this many (`None`: all). Every real `load_<name>` takes the same `image_size` and `num_images`,
+            with these defaults, and `split` (`"train"`, `"val"`, `"test"`, `"all"`; see `loader_options`).
         seed: the phantom's seed, and the split seed of the real loaders that take one (`"montgomery"`,
             `"shenzhen"`); the other real loaders ignore it.
         phantom: options for the phantom only, e.g. `{"findings": [...], "acquisition": "standard"}`: passed to
@@ -112,4 +113,4 @@ def load(
         options = {name: value for name, value in options.items() if name not in ignored}
     if "seed" in parameters:
         options["seed"] = seed
-    return function(image_size=image_size, max_images=num_images, **options)
+    return function(image_size=image_size, num_images=num_images, **options)

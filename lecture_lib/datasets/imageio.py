@@ -295,13 +295,22 @@ def load_images(
     return images, sizes
 
 
+def _years(age: str) -> float:
+    """DICOM's Patient's Age (`"045Y"`; `D`, `W`, `M` for infants) in years, NaN if empty or unreadable."""
+    age = age.strip().upper()
+    if len(age) < 2 or not age[:-1].isdigit() or age[-1] not in "DWMY":
+        return float("nan")
+    return int(age[:-1]) / {"D": 365.25, "W": 52.18, "M": 12.0, "Y": 1.0}[age[-1]]
+
+
 def read_dicom_headers(paths: Sequence[Path | str], num_workers: int | None = None) -> list[dict]:
     """Read the few header fields the loaders need from many DICOMs, without decoding pixels.
 
     Returns:
-        One dict per file with `patient_id` (str), `view` (str, `""` if absent), `rows`, `columns` (int) and
+        One dict per file with `patient_id` (str), `view` (str, `""` if absent), `rows`, `columns` (int),
         `spacing_mm` (`(row, column)` floats, or `(nan, nan)` when neither Pixel Spacing nor Imager Pixel Spacing
-        is present).
+        is present), `age` (years, from Patient's Age such as `"045Y"` or `"018M"`; NaN if absent), `sex`
+        (`"M"`, `"F"` or `""`) and `study_id` (Study Instance UID, `""` if absent).
     """
     import pydicom
 
@@ -314,6 +323,9 @@ def read_dicom_headers(paths: Sequence[Path | str], num_workers: int | None = No
             "rows": int(ds.Rows),
             "columns": int(ds.Columns),
             "spacing_mm": (float(spacing[0]), float(spacing[1])),
+            "age": _years(str(ds.get("PatientAge", "") or "")),
+            "sex": str(ds.get("PatientSex", "")) if ds.get("PatientSex") in ("M", "F") else "",
+            "study_id": str(ds.get("StudyInstanceUID", "") or ""),
         }
 
     with ThreadPoolExecutor(max_workers=num_workers or os.cpu_count() or 1) as pool:

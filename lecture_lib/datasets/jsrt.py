@@ -25,11 +25,13 @@ import re
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 from PIL import Image
 
 from lecture_lib import labels as slide_labels
 from lecture_lib.datasets import download as dl
 from lecture_lib.datasets.imageio import load_images, shrink_masks
+from lecture_lib.datasets.loader_options import DEFAULT_IMAGE_SIZE, resolve_num_images, resolve_split
 from lecture_lib.datasets.registry import JSRT
 from lecture_lib.datasets.schema import PAD, CXRSet
 
@@ -70,11 +72,20 @@ def _rows(path: Path) -> list[list[str]]:
     return rows
 
 
+def _age_sex(age: str, sex: str) -> dict:
+    """`{"age": years or NaN (the tables write "?"), "sex": "M", "F" or ""}` from two clinical-table fields."""
+    sex = sex.strip().lower()
+    return {
+        "age": float(age) if age.strip().isdigit() else float("nan"),
+        "sex": {"male": "M", "female": "F"}.get(sex, ""),
+    }
+
+
 def read_clinical(nodule_file: Path | str, non_nodule_file: Path | str | None = None) -> dict[str, dict]:
     """Read `CLNDAT_EN.txt` (and `CNNDAT_EN.TXT`): case name (without `.IMG`) -> dict.
 
-    Each dict has `nodule` (bool), and for nodule cases `size_mm`, `x`, `y` (2048-pixel grid), `subtlety`,
-    `malignant` (bool or None).
+    Each dict has `nodule` (bool), `age` (years, NaN where the table says `?`), `sex` (`"M"`, `"F"` or `""`), and
+    for nodule cases `size_mm`, `x`, `y` (2048-pixel grid), `subtlety`, `malignant` (bool or None).
 
     Raises:
         ValueError: for a nodule row whose size or coordinates are not numbers.
@@ -90,6 +101,7 @@ def read_clinical(nodule_file: Path | str, non_nodule_file: Path | str | None = 
         kind = fields[7].lower() if len(fields) > 7 else ""
         cases[Path(fields[0]).stem.upper()] = {
             "nodule": True,
+            **_age_sex(fields[3], fields[4]),
             "size_mm": size_mm,
             "x": x,
             "y": y,
@@ -98,7 +110,8 @@ def read_clinical(nodule_file: Path | str, non_nodule_file: Path | str | None = 
         }
     if non_nodule_file is not None and Path(non_nodule_file).exists():
         for fields in _rows(Path(non_nodule_file)):
-            cases.setdefault(Path(fields[0]).stem.upper(), {"nodule": False})
+            age, sex = (fields + ["", ""])[1:3]
+            cases.setdefault(Path(fields[0]).stem.upper(), {"nodule": False, **_age_sex(age, sex)})
     return cases
 
 
@@ -129,33 +142,42 @@ def read_landmarks(path: Path | str) -> dict[str, np.ndarray]:
 
 def load_jsrt(
     data_dir: Path | str | None = None,
-    image_size: int = 256,
-    max_images: int | None = None,
+    *,
+    image_size: int = DEFAULT_IMAGE_SIZE,
+    num_images: int | None = None,
+    split: str = "all",
     download: bool = False,
+    progress: bool = True,
     with_masks: bool = True,
     num_workers: int | None = None,
-    progress: bool = True,
+    max_images: int | None = None,
 ) -> CXRSet:
     """Load JSRT images with nodule boxes and, when the SCR files are present, organ masks and landmarks.
 
     Args:
         data_dir: the dataset folder; default `data/jsrt/`.
         image_size: output side in pixels.
-        max_images: keep the first cases (sorted by name).
+        num_images: keep the first cases (sorted by name).
+        split: `"all"`: JSRT publishes no split (split by patient with `CXRSet.split`). Every image is PA, so
+            there is no `views` argument.
         download: JSRT and SCR need registration: `True` raises the instructions.
+        progress: show a progress bar.
         with_masks: attach the SCR masks found under `scr/masks/` (an error if some case lacks one).
         num_workers: decoding threads.
-        progress: show a progress bar.
+        max_images: the former name of `num_images` (`DeprecationWarning`).
 
     Returns:
         `CXRSet` with `boxes (N, 1, 4)` / `box_classes` (padding for non-nodule cases), `labels` (Nodule, Mass),
         `masks (N, S, S, M)` named like `right_lung` when present, `landmarks` when `.pfs` files are present,
-        `pixel_spacing_mm` `0.175 * 2048 / S`, `source="jsrt"`.
+        `pixel_spacing_mm` `0.175 * 2048 / S`, `meta` (`file`, `age`, `sex` from the clinical tables),
+        `source="jsrt"`.
 
     Raises:
         DatasetNotFoundError: when the images or the clinical table are missing, with where to register.
     """
     folder = dl.dataset_folder("jsrt", data_dir)
+    resolve_split(split, "jsrt", {})
+    num_images = resolve_num_images(num_images, max_images, "jsrt")
     if download:
         dl.download_dataset(JSRT, folder)
     found = dl.require(JSRT, folder, [("CLNDAT_EN.txt", "CLNDAT_EN.TXT"), "All247images"])
@@ -165,8 +187,8 @@ def load_jsrt(
     if not names:
         raise dl.DatasetNotFoundError(f"no .IMG file of the clinical tables is in {found['All247images']}.\n"
                                       f"{JSRT.instructions(folder)}")  # fmt: skip
-    if max_images is not None:
-        names = names[:max_images]
+    if num_images is not None:
+        names = names[:num_images]
     images, _ = load_images([files[name] for name in names], image_size, reader=read_img, cache_dir=folder / "cache",
                             root=folder, num_workers=num_workers, progress=progress, desc="JSRT")  # fmt: skip
     boxes = np.full((len(names), 1, 4), PAD, dtype=np.float32)
@@ -218,4 +240,11 @@ def load_jsrt(
         views=np.array(["PA"] * len(names), dtype=object),
         pixel_spacing_mm=np.full((len(names), 2), PIXEL_SPACING_MM * IMG_SIZE / image_size, dtype=np.float32),
         source="jsrt",
+        meta=pd.DataFrame(
+            {
+                "file": [files[name].relative_to(folder).as_posix() for name in names],
+                "age": [cases[name]["age"] for name in names],
+                "sex": [cases[name]["sex"] for name in names],
+            }
+        ),
     )

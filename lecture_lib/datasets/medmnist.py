@@ -31,9 +31,10 @@ from pathlib import Path
 import numpy as np
 
 from lecture_lib import labels as slide_labels
-from lecture_lib.checks import check_choice, check_count
+from lecture_lib.checks import check_count
 from lecture_lib.datasets import download as dl
 from lecture_lib.datasets.imageio import resize
+from lecture_lib.datasets.loader_options import DEFAULT_IMAGE_SIZE, resolve_num_images, resolve_split
 from lecture_lib.datasets.registry import MEDMNIST
 from lecture_lib.datasets.schema import CXRSet
 
@@ -110,19 +111,22 @@ def _read_split(path: Path, split: str) -> tuple[np.ndarray, np.ndarray]:
         ) from error
 
 
-def _load(flag, data_dir, image_size, max_images, download, split, progress, timeout) -> CXRSet:
-    split = check_choice(split, "split", SPLITS)
+def _load(flag, data_dir, image_size, num_images, split, download, progress, timeout, max_images) -> CXRSet:
+    split = resolve_split(split, flag, {name: name for name in SPLITS})
     image_size = check_count(image_size, "image_size", fix="the side of the square images in pixels, e.g. 64")
-    max_images = check_count(max_images, "max_images", allow_none=True, fix="None reads the whole split")
+    num_images = resolve_num_images(num_images, max_images, flag)
     folder = dl.dataset_folder("medmnist", data_dir)
     native = native_size_for(image_size)
     name = file_name(flag, native)
     if download:
         dl.download_dataset(MEDMNIST, folder, files=[name], progress=progress, timeout=timeout)
     path = dl.require(MEDMNIST, folder, [name])[name]
-    images, raw_labels = _read_split(path, split)
-    if max_images is not None:
-        images, raw_labels = images[:max_images], raw_labels[:max_images]
+    parts = [(part, *_read_split(path, part)) for part in (SPLITS if split == "all" else (split,))]
+    images = np.concatenate([part_images for _, part_images, _ in parts])
+    raw_labels = np.concatenate([part_labels for _, _, part_labels in parts])
+    ids = [f"{flag}-{part}-{index}" for part, part_images, _ in parts for index in range(len(part_images))]
+    if num_images is not None:
+        images, raw_labels, ids = images[:num_images], raw_labels[:num_images], ids[:num_images]
     if images.ndim == 4:  # MedMNIST+ stores some sets as RGB; these two are grey, but be safe
         images = images.mean(axis=-1)
     scaled = images.astype(np.float32) / 255.0
@@ -132,51 +136,56 @@ def _load(flag, data_dir, image_size, max_images, download, split, progress, tim
     return CXRSet(
         images=scaled.reshape(len(scaled), image_size, image_size, 1).astype(np.float32),
         labels=label_rows,
-        patient_ids=np.array([f"{flag}-{split}-{index}" for index in range(len(scaled))], dtype=object),
+        patient_ids=np.array(ids, dtype=object),
         source=flag,
     )
 
 
 def load_chestmnist(
     data_dir: Path | str | None = None,
-    image_size: int = 256,
-    max_images: int | None = None,
+    *,
+    image_size: int = DEFAULT_IMAGE_SIZE,
+    num_images: int | None = None,
+    split: str = "all",
     download: bool = False,
-    split: str = "train",
     progress: bool = True,
     timeout: float = dl.DEFAULT_TIMEOUT,
+    max_images: int | None = None,
 ) -> CXRSet:
     """Load ChestMNIST (NIH ChestX-ray14 at 28-224 px) with labels in the slide's code order.
 
     Args:
         data_dir: the folder holding the npz files; default `data/medmnist/`.
         image_size: output side; the native file used is the smallest of 28, 64, 128, 224 that is >= it.
-        max_images: keep the first images of the split.
+        num_images: keep the first images of the split.
+        split: `"all"` (train, val, then test), `"train"`, `"val"` or `"test"` (MedMNIST's split; patient ids are
+            not published, so each image is its own patient). Every image is PA: there is no `views` argument.
         download: fetch the npz from Zenodo (MD5-checked) if missing.
-        split: `"train"`, `"val"` or `"test"` (MedMNIST's split; patient ids are not published, so each image is
-            its own patient).
         progress: show a progress bar while downloading.
         timeout: download timeout in seconds.
+        max_images: the former name of `num_images` (`DeprecationWarning`).
 
     Returns:
         `CXRSet` with `images (N, S, S, 1)`, `labels (N, 15)` (no NaN), `source="chestmnist"`.
 
     Raises:
         DatasetNotFoundError: when the file is missing and `download` is False.
-        TypeError: if `image_size` or `max_images` is not an integer.
-        ValueError: for a non-positive `image_size` or `max_images`, an unknown `split`, or a damaged npz file.
+        TypeError: if `image_size` or `num_images` is not an integer.
+        ValueError: for a non-positive `image_size` or `num_images`, an unknown `split`, or a damaged npz file.
     """
-    return _load("chestmnist", data_dir, image_size, max_images, download, split, progress, timeout)
+    return _load("chestmnist", data_dir, image_size, num_images, split, download, progress, timeout, max_images)
 
 
 def load_pneumoniamnist(
     data_dir: Path | str | None = None,
-    image_size: int = 256,
-    max_images: int | None = None,
+    *,
+    image_size: int = DEFAULT_IMAGE_SIZE,
+    num_images: int | None = None,
+    split: str = "all",
     download: bool = False,
-    split: str = "train",
     progress: bool = True,
     timeout: float = dl.DEFAULT_TIMEOUT,
+    max_images: int | None = None,
 ) -> CXRSet:
     """Load PneumoniaMNIST (pediatric, normal vs pneumonia); arguments as `load_chestmnist`."""
-    return _load("pneumoniamnist", data_dir, image_size, max_images, download, split, progress, timeout)
+    return _load("pneumoniamnist", data_dir, image_size, num_images, split, download, progress, timeout, max_images)

@@ -31,7 +31,7 @@ average of the union because the two masks do not overlap.
 
 Split: NLM publishes none. `split="train"`, `"val"` or `"test"` deals the patients 70 / 15 / 15 % exactly as
 `CXRSet.split(SPLIT_FRACTIONS, seed=seed)` does on the whole set, so `load_montgomery(split="train", seed=s)` holds
-the images of `load_montgomery().split(seed=s)[0]`, in the same order; `max_images` then keeps the first ones.
+the images of `load_montgomery().split(seed=s)[0]`, in the same order; `num_images` then keeps the first ones.
 
 Example:
     >>> from lecture_lib.datasets.montgomery import load_montgomery
@@ -49,11 +49,13 @@ from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 from PIL import Image
 
 from lecture_lib import labels as slide_labels
 from lecture_lib.datasets import download as dl
 from lecture_lib.datasets.imageio import load_images, read_image
+from lecture_lib.datasets.loader_options import DEFAULT_IMAGE_SIZE, resolve_num_images
 from lecture_lib.datasets.registry import MONTGOMERY
 from lecture_lib.datasets.schema import CXRSet
 
@@ -90,14 +92,14 @@ _SOURCES = {"MCUCXR": "montgomery", "CHNCXR": "shenzhen"}
 # ------------------------------------------------------------------------------------- shared with shenzhen.py
 
 
-def check_options(image_size, max_images, split, seed) -> None:
+def check_options(image_size, num_images, split, seed) -> None:
     """Validate the arguments every NLM loader takes; raise `ValueError` naming the value received."""
     if isinstance(image_size, bool) or not isinstance(image_size, int | np.integer) or not 2 <= image_size <= 8192:
         raise ValueError(f"image_size must be an integer between 2 and 8192 pixels, got {image_size!r}; e.g. 256")
-    if max_images is not None and (
-        isinstance(max_images, bool) or not isinstance(max_images, int | np.integer) or max_images < 1
+    if num_images is not None and (
+        isinstance(num_images, bool) or not isinstance(num_images, int | np.integer) or num_images < 1
     ):
-        raise ValueError(f"max_images must be a positive integer or None (all images), got {max_images!r}")
+        raise ValueError(f"num_images must be a positive integer or None (all images), got {num_images!r}")
     if not isinstance(split, str) or split not in SPLITS:
         raise ValueError(
             f"split must be one of {SPLITS}, got {split!r}; NLM publishes no split, so 'train', 'val' and 'test' "
@@ -183,26 +185,34 @@ def nlm_targets(tuberculosis: Sequence[float], readings: Sequence[dict]) -> dict
 
 def nlm_set(root: Path, names: Sequence[str], images: np.ndarray, masks: np.ndarray | None,
             mask_names: Sequence[str], read_reading, source: str,
-            pixel_spacing_mm: np.ndarray | None = None) -> CXRSet:  # fmt: skip
+            pixel_spacing_mm: np.ndarray | None = None, image_folder: str = "CXR_png") -> CXRSet:  # fmt: skip
     """Assemble one NLM set as a `CXRSet`: TB labels and patient ids from the file names, `targets` from the
     clinical readings in `root/ClinicalReadings/<name>.txt` (read by `read_reading`; `NO_READING` where absent, and
-    for every image when `read_reading` is None)."""
+    for every image when `read_reading` is None), and `meta` (`file` in `image_folder`, `age`, `sex` of the reading)."""
     readings = [
         read_reading(path) if read_reading is not None and path.is_file() else NO_READING
         for path in (root / "ClinicalReadings" / f"{name}.txt" for name in names)
     ]
     parsed = [parse_name(name) for name in names]
     tuberculosis = [flag for _, flag in parsed]
+    targets = nlm_targets(tuberculosis, readings)
     return CXRSet(
         images=images,
         labels=tb_labels(np.array(tuberculosis)),
         masks=masks,
         mask_names=tuple(mask_names),
-        targets=nlm_targets(tuberculosis, readings),
+        targets=targets,
         patient_ids=np.array([patient for patient, _ in parsed], dtype=object),
         views=np.array(["PA"] * len(names), dtype=object),
         pixel_spacing_mm=pixel_spacing_mm,
         source=source,
+        meta=pd.DataFrame(
+            {
+                "file": [f"{image_folder}/{name}.png" for name in names],
+                "age": targets["age_years"].astype(float),
+                "sex": targets["sex"],
+            }
+        ),
     )
 
 
@@ -387,7 +397,7 @@ def _read_mask_folder(
         masks = (fractions >= 0.5).astype(np.uint8)
     sources = {_SOURCES.get(match.group("prefix")) if (match := NAME_PATTERN.match(name)) else None for name in names}
     source = sources.pop() if len(sources) == 1 and None not in sources else "mask_folder"
-    return nlm_set(folder, names, images, masks, ("lungs",) if with_masks else (), None, source)
+    return nlm_set(folder, names, images, masks, ("lungs",) if with_masks else (), None, source, image_folder="images")
 
 
 def load_mask_folder(
@@ -477,15 +487,16 @@ def _official_masks(
 def load_montgomery(
     data_dir: Path | str | None = None,
     *,
-    image_size: int = 256,
-    max_images: int | None = None,
-    download: bool = False,
+    image_size: int = DEFAULT_IMAGE_SIZE,
+    num_images: int | None = None,
     split: str = "all",
     seed: int = 0,
+    download: bool = False,
+    progress: bool = True,
     mask_names: Sequence[str] | str | None = None,
     num_workers: int | None = None,
-    progress: bool = True,
     timeout: float = dl.DEFAULT_TIMEOUT,
+    max_images: int | None = None,
 ) -> CXRSet:
     """Load the Montgomery County set with TB labels, clinical readings and the manual lung masks.
 
@@ -495,20 +506,23 @@ def load_montgomery(
     Args:
         data_dir: the dataset folder; default `data/montgomery/`.
         image_size: output side `S` in pixels.
-        max_images: keep the first images (sorted by name) of the split; `None` keeps all.
-        download: fetch and unpack `NLM-MontgomeryCXRSet.zip` (about 600 MB, no published hash) first.
+        num_images: keep the first images (sorted by name) of the split; `None` keeps all.
         split: `"all"`, or `"train"`, `"val"`, `"test"`: a seeded 70 / 15 / 15 % patient split (module docstring).
         seed: seed of that split.
+        download: fetch and unpack `NLM-MontgomeryCXRSet.zip` (about 600 MB, no published hash) first. Every image
+            is PA: there is no `views` argument.
         mask_names: channels among `"right_lung"`, `"left_lung"` (the patient's sides) and `"lungs"` (the union), in
             the order wanted; `None` gives `("right_lung", "left_lung")` for NLM's layout (none if `ManualMask/` is
             absent) and `("lungs",)` for the simple layout; `()` loads no mask.
         num_workers: decoding threads; default the number of cores.
         progress: show progress bars.
         timeout: download timeout in seconds.
+        max_images: the former name of `num_images` (`DeprecationWarning`).
 
     Returns:
         `CXRSet` with `images (N, S, S, 1)`, `labels (N, 15)` (normal: No Finding 1, the rest 0; TB: No Finding 0,
-        the rest NaN), `targets` `tuberculosis`, `age_years`, `sex`, `reading`, `masks (N, S, S, M)`, `patient_ids`
+        the rest NaN), `targets` `tuberculosis`, `age_years`, `sex`, `reading`, `meta` (`file`, `age`, `sex`),
+        `masks (N, S, S, M)`, `patient_ids`
         like `"MCUCXR_0001"`, `views "PA"`, `pixel_spacing_mm` `0.0875 * (height, width) / S` (NaN for the simple
         layout), `source="montgomery"`.
 
@@ -518,7 +532,8 @@ def load_montgomery(
         ValueError: for a bad argument, `right_lung` / `left_lung` asked of the simple layout, a mask whose size
             differs from its image, or a mask pair whose sides disagree with `MASK_FOLDERS` (see `check_sides`).
     """
-    check_options(image_size, max_images, split, seed)
+    num_images = resolve_num_images(num_images, max_images, "montgomery")
+    check_options(image_size, num_images, split, seed)
     wanted = _check_mask_names(mask_names)
     folder = dl.dataset_folder("montgomery", data_dir)
     if download:
@@ -537,9 +552,9 @@ def load_montgomery(
                 "both lungs in one image, so the sides cannot be told apart; pass mask_names=('lungs',), or use NLM's "
                 "layout with ManualMask/leftMask/ and ManualMask/rightMask/ to get each lung"
             )
-        return _read_mask_folder(folder, image_size, max_images, split, seed, wanted != (), num_workers, progress)
+        return _read_mask_folder(folder, image_size, num_images, split, seed, wanted != (), num_workers, progress)
     files = list_images(root / "CXR_png", "MCUCXR")
-    names = select_split(sorted(files), split, seed)[:max_images]
+    names = select_split(sorted(files), split, seed)[:num_images]
     images, sizes = load_images(
         [files[name] for name in names],
         image_size,

@@ -49,6 +49,13 @@ import pandas as pd
 from lecture_lib import labels as slide_labels
 from lecture_lib.datasets import download as dl
 from lecture_lib.datasets.imageio import load_images, read_image
+from lecture_lib.datasets.loader_options import (
+    DEFAULT_IMAGE_SIZE,
+    renamed,
+    resolve_num_images,
+    resolve_split,
+    resolve_views,
+)
 from lecture_lib.datasets.registry import PADCHEST
 from lecture_lib.datasets.schema import CXRSet
 
@@ -79,6 +86,8 @@ PADCHEST_TO_SLIDE = {term: title for title, terms in _TERMS.items() for term in 
 
 UNUSABLE = ("exclude", "suboptimal study")
 FRONTAL = ("PA", "AP", "AP_horizontal")
+PROJECTIONS = ("PA", "L", "AP", "AP_horizontal", "COSTAL", "EXCLUDE", "UNK")
+"""The `Projection` values of the CSV."""
 
 
 def parse_list(text) -> list[str]:
@@ -163,42 +172,55 @@ def _keep_rows(array: np.ndarray, keep: np.ndarray, chunk: int = 256) -> np.ndar
 
 def load_padchest(
     data_dir: Path | str | None = None,
-    image_size: int = 256,
-    max_images: int | None = None,
+    *,
+    image_size: int = DEFAULT_IMAGE_SIZE,
+    num_images: int | None = None,
+    split: str = "all",
+    views: Sequence[str] | str | None = None,
     download: bool = False,
-    projections: Sequence[str] = FRONTAL,
-    num_workers: int | None = None,
     progress: bool = True,
+    num_workers: int | None = None,
+    projections: Sequence[str] | None = None,
+    max_images: int | None = None,
 ) -> CXRSet:
     """Load PADChest images with labels mapped to the slide's codes.
 
     Args:
         data_dir: the dataset folder; default `data/padchest/`.
         image_size: output side in pixels.
-        max_images: keep the first readable images (CSV order) on disk.
+        num_images: keep the first readable images (CSV order) on disk.
+        split: `"all"`: PADChest publishes no split (split by patient with `CXRSet.split`).
+        views: `Projection` values to keep, from `PROJECTIONS` (any case); `None` keeps the frontal ones, `FRONTAL`
+            = `("PA", "AP", "AP_horizontal")`; add `"L"` for laterals.
         download: PADChest needs a request form: `True` raises the instructions.
-        projections: `Projection` values to keep; default the frontal ones `("PA", "AP", "AP_horizontal")`,
-            add `"L"` for laterals.
-        num_workers: decoding threads.
         progress: show a progress bar.
+        num_workers: decoding threads.
+        projections: the former name of `views` (`DeprecationWarning`).
+        max_images: the former name of `num_images` (`DeprecationWarning`).
 
     Returns:
-        `CXRSet` with `labels (N, 15)`, `patient_ids`, `views` (the `Projection`), `source="padchest"`, and
+        `CXRSet` with `labels (N, 15)`, `patient_ids`, `views` (the `Projection`), `meta` (`file` as
+        `<ImageDir>/<ImageID>`, `age` in years at the study, `sex`, `study_id`), `source="padchest"`, and
         `unreadable`: `{"<ImageDir>/<ImageID>": reason}` for each image that was skipped because it is missing from
         a downloaded folder or cannot be decoded (a warning says how many and which).
 
     Raises:
         DatasetNotFoundError: when the CSV or the images are missing, or no listed image can be read.
-        ValueError: for a `max_images` that is not a positive integer.
+        ValueError: for a `num_images` that is not a positive integer, a split other than `"all"` or an unknown
+            view.
     """
     folder = dl.dataset_folder("padchest", data_dir)
-    if max_images is not None and (isinstance(max_images, bool) or not isinstance(max_images, int) or max_images < 1):
-        raise ValueError(f"max_images must be a positive integer or None, got {max_images!r}")
+    resolve_split(split, "padchest", {})
+    num_images = resolve_num_images(num_images, max_images, "padchest")
+    if projections is not None:
+        renamed("projections", "views", "padchest")
+        views = projections if views is None else views
+    wanted_views = resolve_views(views, "padchest", PROJECTIONS) or tuple(view.upper() for view in FRONTAL)
     if download:
         dl.download_dataset(PADCHEST, folder)
     found = dl.require(PADCHEST, folder, [LABEL_FILES])
     table = read_labels(found[LABEL_FILES[0]])
-    table = table[table["Projection"].isin(list(projections))]
+    table = table[table["Projection"].str.upper().isin(wanted_views)]
     downloaded = {directory for directory in set(table["ImageDir"]) if (folder / str(directory)).is_dir()}
     table = table[table["ImageDir"].isin(downloaded)]
     if table.empty:
@@ -210,10 +232,10 @@ def load_padchest(
         name = path.relative_to(folder).as_posix()
         unreadable[name] = "missing" if isinstance(error, FileNotFoundError) else str(error.__cause__ or error)
 
-    wanted = len(table) if max_images is None else max_images
+    wanted = len(table) if num_images is None else num_images
     parts: list[tuple[pd.DataFrame, np.ndarray]] = []
     start = tried = 0
-    while wanted > 0 and start < len(table):  # replace unreadable images by the next ones, up to max_images
+    while wanted > 0 and start < len(table):  # replace unreadable images by the next ones, up to num_images
         batch = table.iloc[start : start + wanted]
         start += len(batch)
         tried += len(batch)
@@ -256,4 +278,24 @@ def load_padchest(
         views=table["Projection"].to_numpy(dtype=object),
         source="padchest",
         unreadable=unreadable,
+        meta=_meta(table),
+    )
+
+
+def _meta(table: pd.DataFrame) -> pd.DataFrame:
+    """`CXRSet.meta` of PADChest rows: the age is the study's year minus the birth year (the CSV gives no more)."""
+
+    def column(name: str) -> pd.Series:
+        return table[name] if name in table else pd.Series("", index=table.index)
+
+    study_year = pd.to_numeric(column("StudyDate_DICOM").str[:4], errors="coerce")
+    birth_year = pd.to_numeric(column("PatientBirth").str[:4], errors="coerce")
+    sex = column("PatientSex_DICOM").str.strip().str.upper()
+    return pd.DataFrame(
+        {
+            "file": (table["ImageDir"].astype(str) + "/" + table["ImageID"]).to_numpy(dtype=object),
+            "age": (study_year - birth_year).to_numpy(dtype=float),
+            "sex": sex.where(sex.isin(["M", "F"]), "").to_numpy(dtype=object),
+            "study_id": column("StudyID").to_numpy(dtype=object),
+        }
     )

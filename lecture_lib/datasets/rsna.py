@@ -14,6 +14,7 @@ other two classes -> No Finding = 0; the remaining 13 codes are not annotated (N
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
@@ -22,6 +23,7 @@ import pandas as pd
 from lecture_lib import labels as slide_labels
 from lecture_lib.datasets import download as dl
 from lecture_lib.datasets.imageio import load_images, read_dicom_headers
+from lecture_lib.datasets.loader_options import DEFAULT_IMAGE_SIZE, resolve_num_images, resolve_split, resolve_views
 from lecture_lib.datasets.registry import RSNA
 from lecture_lib.datasets.schema import PAD, CXRSet
 
@@ -53,32 +55,45 @@ def read_labels(path: Path | str) -> pd.DataFrame:
 
 def load_rsna(
     data_dir: Path | str | None = None,
-    image_size: int = 256,
-    max_images: int | None = None,
+    *,
+    image_size: int = DEFAULT_IMAGE_SIZE,
+    num_images: int | None = None,
+    split: str = "all",
+    views: Sequence[str] | str | None = None,
     download: bool = False,
+    progress: bool = True,
     only_positive: bool = False,
     num_workers: int | None = None,
-    progress: bool = True,
+    max_images: int | None = None,
 ) -> CXRSet:
     """Load RSNA pneumonia images with their boxes (class Pneumonia).
 
     Args:
         data_dir: the dataset folder; default `data/rsna/`.
         image_size: output side in pixels.
-        max_images: keep the first patients (in CSV order) whose DICOM is on disk.
+        num_images: keep the first patients (in CSV order) whose DICOM is on disk.
+        split: `"all"`: the challenge's labelled images, with no official split (split by patient with
+            `CXRSet.split`).
+        views: keep these DICOM View Positions, `("PA",)` or `("AP",)`; `None` keeps both (the headers of every
+            candidate image are read first when given).
         download: RSNA is a Kaggle competition: `True` raises the instructions (accept the rules first).
+        progress: show a progress bar.
         only_positive: keep only patients with pneumonia boxes.
         num_workers: decoding threads.
-        progress: show a progress bar.
+        max_images: the former name of `num_images` (`DeprecationWarning`).
 
     Returns:
         `CXRSet` with `boxes (N, 4, 4)` xyxy pixels (padded with -1), `box_classes` 13 or -1, `labels` as in the
-        module's table, `patient_ids`, `views`, `pixel_spacing_mm` from the DICOM headers, `source="rsna"`.
+        module's table, `patient_ids`, `views`, `pixel_spacing_mm` from the DICOM headers, `meta` (`file`, and `age`, `sex`, `study_id` from the headers
+        where they are filled), `source="rsna"`.
 
     Raises:
         DatasetNotFoundError: when the CSVs or DICOMs are missing, with where to get them.
     """
     folder = dl.dataset_folder("rsna", data_dir)
+    resolve_split(split, "rsna", {})
+    num_images = resolve_num_images(num_images, max_images, "rsna")
+    views = resolve_views(views, "rsna", ("PA", "AP"))
     if download:
         dl.download_dataset(RSNA, folder)
     found = dl.require(RSNA, folder, [LABEL_FILE])
@@ -96,10 +111,17 @@ def load_rsna(
         raise dl.DatasetNotFoundError(
             f"no DICOM listed in {LABEL_FILE} was found in {folder}/stage_2_train_images/.\n{RSNA.instructions(folder)}"
         )
-    if max_images is not None:
-        ids = ids[:max_images]
+    headers = None
+    if views is not None:
+        headers = read_dicom_headers([on_disk[pid] for pid in ids], num_workers)
+        kept = [row for row, header in enumerate(headers) if (header["view"] or "PA").upper() in views]
+        ids, headers = [ids[row] for row in kept], [headers[row] for row in kept]
+        if not ids:
+            raise ValueError(f"no rsna image on disk has the views {list(views)}")
+    if num_images is not None:
+        ids, headers = ids[:num_images], None if headers is None else headers[:num_images]
     paths = [on_disk[pid] for pid in ids]
-    headers = read_dicom_headers(paths, num_workers)
+    headers = headers or read_dicom_headers(paths, num_workers)
     images, sizes = load_images(paths, image_size, cache_dir=folder / "cache", root=folder, tag="dicom-",
                                 num_workers=num_workers, progress=progress, desc="RSNA")  # fmt: skip
     width = max(1, max(int((groups[pid]["Target"] == 1).sum()) for pid in ids))
@@ -128,4 +150,12 @@ def load_rsna(
         views=np.array([header["view"] or "PA" for header in headers], dtype=object),
         pixel_spacing_mm=spacing.astype(np.float32),
         source="rsna",
+        meta=pd.DataFrame(
+            {
+                "file": [path.relative_to(folder).as_posix() for path in paths],
+                "age": [header["age"] for header in headers],
+                "sex": [header["sex"] for header in headers],
+                "study_id": [header["study_id"] for header in headers],
+            }
+        ),
     )

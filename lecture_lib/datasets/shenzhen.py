@@ -37,6 +37,7 @@ import numpy as np
 
 from lecture_lib.datasets import download as dl
 from lecture_lib.datasets.imageio import load_images
+from lecture_lib.datasets.loader_options import DEFAULT_IMAGE_SIZE, resolve_num_images
 from lecture_lib.datasets.montgomery import (
     AGE_PATTERN,
     NO_READING,
@@ -103,23 +104,24 @@ def _masks_missing(folder: Path) -> str:
 def load_shenzhen(
     data_dir: Path | str | None = None,
     *,
-    image_size: int = 256,
-    max_images: int | None = None,
-    download: bool = False,
+    image_size: int = DEFAULT_IMAGE_SIZE,
+    num_images: int | None = None,
     split: str = "all",
     seed: int = 0,
+    download: bool = False,
+    progress: bool = True,
     with_masks: bool | None = None,
     masks_dir: Path | str | None = None,
     num_workers: int | None = None,
-    progress: bool = True,
     timeout: float = dl.DEFAULT_TIMEOUT,
+    max_images: int | None = None,
 ) -> CXRSet:
     """Load the Shenzhen set with TB labels, clinical readings and, when present, the lung masks of Stirenko et al.
 
     Args:
         data_dir: the dataset folder; default `data/shenzhen/`.
         image_size: output side `S` in pixels.
-        max_images: keep the first images (sorted by name) of the split, after images without a mask are left out.
+        num_images: keep the first images (sorted by name) of the split, after images without a mask are left out.
         download: fetch and unpack `ChinaSet_AllFiles.zip` (about 3.8 GB, no published hash) first; the masks are
             a separate download (see `data/README.md`).
         split: `"all"`, or `"train"`, `"val"`, `"test"`: a seeded 70 / 15 / 15 % patient split.
@@ -130,10 +132,12 @@ def load_shenzhen(
         num_workers: decoding threads; default the number of cores.
         progress: show progress bars.
         timeout: download timeout in seconds.
+        max_images: the former name of `num_images` (`DeprecationWarning`).
 
     Returns:
         `CXRSet` with `images (N, S, S, 1)`, `labels (N, 15)`, `targets` `tuberculosis`, `age_years`, `sex`,
-        `reading`, `masks (N, S, S, 1)` named `("lungs",)` or None, `patient_ids` like `"CHNCXR_0001"`, `views "PA"`,
+        `reading`, `meta` (`file`, `age`, `sex`), `masks (N, S, S, 1)` named `("lungs",)` or None, `patient_ids` like
+        `"CHNCXR_0001"`, `views "PA"`,
         `pixel_spacing_mm` NaN (unknown), `source="shenzhen"`.
 
     Raises:
@@ -141,7 +145,8 @@ def load_shenzhen(
             with `with_masks=True` or a `masks_dir` that does not exist.
         ValueError: for a bad argument.
     """
-    check_options(image_size, max_images, split, seed)
+    num_images = resolve_num_images(num_images, max_images, "shenzhen")
+    check_options(image_size, num_images, split, seed)
     if with_masks is not None and not isinstance(with_masks, bool):
         raise ValueError(f"with_masks must be None (use masks when present), True or False, got {with_masks!r}")
     folder = dl.dataset_folder("shenzhen", data_dir)
@@ -188,7 +193,7 @@ def load_shenzhen(
                 stacklevel=2,
             )
         names = [name for name in names if name in mask_paths]
-    names = names[:max_images]
+    names = names[:num_images]
     images, _ = load_images(
         [files[name] for name in names],
         image_size,

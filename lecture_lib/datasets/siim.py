@@ -16,6 +16,7 @@ Label mapping: Pneumothorax (code 14) = 1 if the image has a mask, else 0; the o
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
@@ -24,6 +25,7 @@ import pandas as pd
 from lecture_lib import labels as slide_labels
 from lecture_lib.datasets import download as dl
 from lecture_lib.datasets.imageio import load_images, read_dicom_headers, shrink_masks
+from lecture_lib.datasets.loader_options import DEFAULT_IMAGE_SIZE, resolve_num_images, resolve_split, resolve_views
 from lecture_lib.datasets.registry import SIIM
 from lecture_lib.datasets.schema import CXRSet
 
@@ -111,32 +113,45 @@ def read_rle_csv(path: Path | str) -> dict[str, list[str]]:
 
 def load_siim(
     data_dir: Path | str | None = None,
-    image_size: int = 256,
-    max_images: int | None = None,
+    *,
+    image_size: int = DEFAULT_IMAGE_SIZE,
+    num_images: int | None = None,
+    split: str = "all",
+    views: Sequence[str] | str | None = None,
     download: bool = False,
+    progress: bool = True,
     only_positive: bool = False,
     num_workers: int | None = None,
-    progress: bool = True,
+    max_images: int | None = None,
 ) -> CXRSet:
     """Load SIIM-ACR images with their pneumothorax masks.
 
     Args:
         data_dir: the dataset folder; default `data/siim/`.
         image_size: output side in pixels.
-        max_images: keep the first images (in CSV order) that have a DICOM on disk.
+        num_images: keep the first images (in CSV order) that have a DICOM on disk.
+        split: `"all"`: the challenge's labelled images, with no official split (split by patient with
+            `CXRSet.split`).
+        views: keep these DICOM View Positions, `("PA",)` or `("AP",)`; `None` keeps both (the headers of every
+            candidate image are read first when given).
         download: SIIM-ACR is a Kaggle competition: `True` raises the instructions (accept the rules first).
+        progress: show a progress bar.
         only_positive: keep only images with a pneumothorax.
         num_workers: decoding threads.
-        progress: show a progress bar.
+        max_images: the former name of `num_images` (`DeprecationWarning`).
 
     Returns:
         `CXRSet` with `masks (N, S, S, 1)` named `("pneumothorax",)`, `labels` (Pneumothorax 0/1, the rest NaN),
-        `patient_ids`, `views` and `pixel_spacing_mm` from the DICOM headers, `source="siim"`.
+        `patient_ids`, `views` and `pixel_spacing_mm` from the DICOM headers, `meta` (`file`, and `age`, `sex`, `study_id` from the headers
+        where they are filled), `source="siim"`.
 
     Raises:
         DatasetNotFoundError: when the CSV or the DICOMs are missing, with where to get them.
     """
     folder = dl.dataset_folder("siim", data_dir)
+    resolve_split(split, "siim", {})
+    num_images = resolve_num_images(num_images, max_images, "siim")
+    views = resolve_views(views, "siim", ("PA", "AP"))
     if download:
         dl.download_dataset(SIIM, folder)
     found = dl.require(SIIM, folder, [RLE_FILES])
@@ -146,10 +161,17 @@ def load_siim(
     if not ids:
         raise dl.DatasetNotFoundError(f"no DICOM listed in the RLE file was found under {folder}.\n"
                                       f"{SIIM.instructions(folder)}")  # fmt: skip
-    if max_images is not None:
-        ids = ids[:max_images]
+    headers = None
+    if views is not None:
+        headers = read_dicom_headers([on_disk[image_id] for image_id in ids], num_workers)
+        kept = [row for row, header in enumerate(headers) if (header["view"] or "PA").upper() in views]
+        ids, headers = [ids[row] for row in kept], [headers[row] for row in kept]
+        if not ids:
+            raise ValueError(f"no siim image on disk has the views {list(views)}")
+    if num_images is not None:
+        ids, headers = ids[:num_images], None if headers is None else headers[:num_images]
     paths = [on_disk[image_id] for image_id in ids]
-    headers = read_dicom_headers(paths, num_workers)
+    headers = headers or read_dicom_headers(paths, num_workers)
     images, sizes = load_images(paths, image_size, cache_dir=folder / "cache", root=folder, tag="dicom-",
                                 num_workers=num_workers, progress=progress, desc="SIIM")  # fmt: skip
     masks = np.zeros((len(ids), image_size, image_size, 1), dtype=np.uint8)
@@ -174,4 +196,12 @@ def load_siim(
         views=np.array([header["view"] or "PA" for header in headers], dtype=object),
         pixel_spacing_mm=spacing.astype(np.float32),
         source="siim",
+        meta=pd.DataFrame(
+            {
+                "file": [path.relative_to(folder).as_posix() for path in paths],
+                "age": [header["age"] for header in headers],
+                "sex": [header["sex"] for header in headers],
+                "study_id": [header["study_id"] for header in headers],
+            }
+        ),
     )
