@@ -11,6 +11,8 @@ re-exports them beside the tensor metrics.
 | Cardiothoracic ratio       | `cardiothoracic_ratio`                                            |
 | Classification AUC         | `roc_auc_per_class`, `macro_auc`                                  |
 | Organ areas, CTR: agreement | `bland_altman`                                                   |
+| Operating point            | `threshold_at_specificity`, `sensitivity_specificity`             |
+| AUC confidence interval    | `bootstrap_auc` (resampling images or patients)                   |
 """
 
 from __future__ import annotations
