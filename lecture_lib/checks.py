@@ -135,6 +135,11 @@ def check_fraction(value, argument: str, *, allow_none: bool = False, fix: str |
     return check_number(value, argument, low=0, high=1, allow_none=allow_none, fix=fix)
 
 
+def check_rate(value, argument: str) -> float:
+    """Return `value` as a `float` if it is a rate in [0, 1), such as a dropout rate (0 switches it off)."""
+    return check_number(value, argument, low=0, high=1, high_open=True, fix="use 0 to switch it off")
+
+
 def check_count(
     value,
     argument: str,

@@ -166,3 +166,12 @@ def test_every_real_loader_has_the_common_signature_and_catalog_defaults(name):
     if "views" in parameters:
         assert parameters["views"].default is None, name
     assert not {"frontal_only", "projections"} & {p for p in parameters if parameters[p].default is not None}
+
+
+def test_catalog_and_registry_name_the_same_datasets():
+    # One list of datasets: every registry entry can be loaded by name, and every real source has a registry entry
+    # (its files, licence and citation); the MedMNIST entry serves both of its subsets.
+    from lecture_lib.datasets import catalog, registry
+
+    real = {"medmnist" if name.endswith("mnist") else name for name in catalog.SOURCES if name != "phantom"}
+    assert real == set(registry.DATASETS)

@@ -101,7 +101,7 @@ def test_nih_reference_sha256_is_that_of_the_real_file(name):
 
 
 def test_unknown_dataset_suggests_the_closest_name():
-    with pytest.raises(KeyError, match="Did you mean 'chexpert'"):
+    with pytest.raises(ValueError, match=r"unknown dataset 'chexpret' \(did you mean 'chexpert'\?\); name must be"):
         registry.get("chexpret")
 
 

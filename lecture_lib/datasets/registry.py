@@ -22,8 +22,9 @@ Example:
 from __future__ import annotations
 
 import dataclasses
-import difflib
 from pathlib import Path
+
+from lecture_lib.checks import check_choice
 
 ACCESS_LEVELS = ("public", "registration", "credentialed")
 
@@ -487,11 +488,7 @@ def get(name: str) -> DatasetInfo:
         name: a short name such as `"nih"` (case-insensitive).
 
     Raises:
-        KeyError: for an unknown name; the message suggests the closest one.
+        TypeError: if `name` is not a string.
+        ValueError: for an unknown name; the message suggests the closest one.
     """
-    key = str(name).strip().lower()
-    if key in DATASETS:
-        return DATASETS[key]
-    close = difflib.get_close_matches(key, list(DATASETS), n=1)
-    hint = f" Did you mean {close[0]!r}?" if close else ""
-    raise KeyError(f"unknown dataset {name!r}.{hint} Known datasets: {', '.join(DATASETS)}")
+    return DATASETS[check_choice(name, "name", DATASETS, normalize=lambda text: text.strip().lower(), what="dataset")]

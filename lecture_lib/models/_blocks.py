@@ -10,24 +10,6 @@ BN_MOMENTUM = 0.9
 """Batch-norm momentum of every builder: 0.9 lets the moving statistics settle within a one-minute CPU training."""
 
 
-def check_positive_int(name: str, value, hint: str = "") -> int:
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
-        raise ValueError(f"{name} must be a positive integer, got {value!r}{'; ' + hint if hint else ''}")
-    return int(value)
-
-
-def check_rate(name: str, value) -> float:
-    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not 0.0 <= value < 1.0:
-        raise ValueError(f"{name} must be a rate in [0, 1), got {value!r}; use 0 to switch it off")
-    return float(value)
-
-
-def check_choice(name: str, value, choices) -> str:
-    if value not in choices:
-        raise ValueError(f"{name} must be one of {', '.join(repr(c) for c in choices)}, got {value!r}")
-    return value
-
-
 def check_input_shape(input_shape, divisible_by: int = 1, knob: str = "depth") -> tuple[int, int, int]:
     """Validate `(height, width, channels)`; height and width must be divisible by `divisible_by` (2**depth)."""
     shape = tuple(input_shape) if isinstance(input_shape, list | tuple) else None

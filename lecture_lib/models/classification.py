@@ -19,14 +19,12 @@ import numpy as np
 import pandas as pd
 from keras import layers, ops
 
+from lecture_lib.checks import check_choice, check_count, check_rate
 from lecture_lib.gradients import input_gradient
 from lecture_lib.layers import ResidualBlock
 from lecture_lib.models._blocks import (
     BN_MOMENTUM,
-    check_choice,
     check_input_shape,
-    check_positive_int,
-    check_rate,
     conv_backbone,
 )
 
@@ -40,7 +38,7 @@ RESNET_STAGES = {10: (1, 1, 1, 1), 18: (2, 2, 2, 2), 34: (3, 4, 6, 3)}
 
 
 def _head(x, num_classes: int, head: str, dropout: float):
-    check_choice("head", head, tuple(HEADS))
+    check_choice(head, "head", tuple(HEADS))
     if dropout:
         x = layers.Dropout(dropout, name="head_dropout")(x)
     logits = layers.Dense(num_classes, name="logits")(x)
@@ -78,11 +76,11 @@ def build_cnn_classifier(
     Raises:
         ValueError: for an invalid shape, size knob, rate or head.
     """
-    depth = check_positive_int("depth", depth)
+    depth = check_count(depth, "depth")
     input_shape = check_input_shape(input_shape, 2**depth)
-    num_classes = check_positive_int("num_classes", num_classes)
-    filters = check_positive_int("filters", filters)
-    dropout = check_rate("dropout", dropout)
+    num_classes = check_count(num_classes, "num_classes")
+    filters = check_count(filters, "filters")
+    dropout = check_rate(dropout, "dropout")
     inputs = keras.Input(input_shape, name="image")
     x = conv_backbone(inputs, filters, depth, batch_norm)
     x = layers.GlobalAveragePooling2D(name="avg_pool")(x)
@@ -125,9 +123,9 @@ def build_resnet(
     if depth not in RESNET_STAGES:
         raise ValueError(f"depth must be one of {sorted(RESNET_STAGES)}, got {depth!r}; the slide shows 34")
     input_shape = check_input_shape(input_shape, 32, knob="ResNet (5 halvings)")
-    num_classes = check_positive_int("num_classes", num_classes)
-    filters = check_positive_int("filters", filters)
-    dropout = check_rate("dropout", dropout)
+    num_classes = check_count(num_classes, "num_classes")
+    filters = check_count(filters, "filters")
+    dropout = check_rate(dropout, "dropout")
     inputs = keras.Input(input_shape, name="image")
     x = layers.Conv2D(
         filters, 7, strides=2, padding="same", use_bias=False, kernel_initializer="he_normal", name="conv1"

@@ -35,12 +35,11 @@ from keras import layers, ops
 
 from lecture_lib import boxes as box_utils
 from lecture_lib.boxes import decode_grid_predictions  # the one grid decoder, re-exported with the models
+from lecture_lib.checks import check_choice, check_count
 from lecture_lib.layers import SoftArgmax2D, SpatialSoftmax2D
 from lecture_lib.models._blocks import (
     BN_MOMENTUM,
-    check_choice,
     check_input_shape,
-    check_positive_int,
     conv_backbone,
     conv_bn_relu,
 )
@@ -63,7 +62,7 @@ BOX_ACTIVATIONS = ("sigmoid", "relu", "tanh", "linear")
 
 def _outputs(x, num_classes: int, box_activation: str, make):
     """`[Pc (sigmoid), box (box_activation), classes (softmax)]` concatenated on the last axis as `y`."""
-    check_choice("box_activation", box_activation, BOX_ACTIVATIONS)
+    check_choice(box_activation, "box_activation", BOX_ACTIVATIONS)
     parts = [make(1, "sigmoid", "pc"), make(4, box_activation, "box")]
     if num_classes:
         parts.append(make(num_classes, "softmax", "class"))
@@ -196,15 +195,12 @@ def build_lesion_detector(
     Raises:
         ValueError: for an invalid shape, knob or activation.
     """
-    depth = check_positive_int("depth", depth)
+    depth = check_count(depth, "depth")
     input_shape = check_input_shape(input_shape, 2**depth)
-    if isinstance(num_classes, bool) or not isinstance(num_classes, int) or num_classes < 0:
-        raise ValueError(f"num_classes must be a non-negative integer, got {num_classes!r}")
-    filters = check_positive_int("filters", filters)
-    head_filters = check_positive_int(
-        "head_filters", filters * 2 ** (depth - 1) if head_filters is None else head_filters
-    )
-    check_choice("box_activation", box_activation, BOX_ACTIVATIONS)
+    num_classes = check_count(num_classes, "num_classes", minimum=0, fix="0 for presence and box only")
+    filters = check_count(filters, "filters")
+    head_filters = check_count(filters * 2 ** (depth - 1) if head_filters is None else head_filters, "head_filters")
+    check_choice(box_activation, "box_activation", BOX_ACTIVATIONS)
     inputs = keras.Input(input_shape, name="image")
     x = conv_backbone(inputs, filters, depth, batch_norm)
     x = conv_bn_relu(x, head_filters, batch_norm, name="head0")
@@ -257,9 +253,9 @@ def build_grid_detector(
     Raises:
         ValueError: for an image size that is not `grid_size` times a power of two, or an invalid knob.
     """
-    grid_size = check_positive_int("grid_size", grid_size)
-    num_classes = check_positive_int("num_classes", num_classes, "a grid detector needs at least one class")
-    filters = check_positive_int("filters", filters)
+    grid_size = check_count(grid_size, "grid_size")
+    num_classes = check_count(num_classes, "num_classes", fix="a grid detector needs at least one class")
+    filters = check_count(filters, "filters")
     input_shape = check_input_shape(input_shape, grid_size, knob="grid_size")
     ratio = input_shape[0] // grid_size
     depth = int(round(math.log2(ratio)))

@@ -28,12 +28,11 @@ import keras
 import numpy as np
 from keras import layers, ops
 
+from lecture_lib.checks import check_count, check_rate
 from lecture_lib.labels import NUM_PATHOLOGIES, multi_hot
 from lecture_lib.models._blocks import (
     BN_MOMENTUM,
     check_input_shape,
-    check_positive_int,
-    check_rate,
     conv_bn_relu,
     unet_body,
 )
@@ -74,10 +73,10 @@ def build_bone_suppression_unet(
     Raises:
         ValueError: for an invalid shape or knob.
     """
-    depth = check_positive_int("depth", depth)
+    depth = check_count(depth, "depth")
     input_shape = check_input_shape(input_shape, 2**depth)
-    filters = check_positive_int("filters", filters)
-    dropout = check_rate("dropout", dropout)
+    filters = check_count(filters, "filters")
+    dropout = check_rate(dropout, "dropout")
     inputs = keras.Input(input_shape, name="image")
     x = unet_body(inputs, filters, depth, batch_norm, dropout)
     # Zero kernel + small positive bias: the untrained model is x - 0.01 and the ReLU starts active (a zero bias
@@ -118,7 +117,7 @@ class VariationalSampling(layers.Layer):
 
     def __init__(self, num_pixels: int = 1, kl_weight: float = 1.0, seed: int | None = None, **kwargs):
         super().__init__(**kwargs)
-        self.num_pixels = check_positive_int("num_pixels", num_pixels)
+        self.num_pixels = check_count(num_pixels, "num_pixels")
         if isinstance(kl_weight, bool) or not isinstance(kl_weight, numbers.Real) or kl_weight < 0:
             raise ValueError(f"kl_weight must be a non-negative number, got {kl_weight!r}; 1.0 is the plain VAE")
         self.kl_weight = float(kl_weight)
@@ -176,11 +175,11 @@ def build_conditional_vae(
     Raises:
         ValueError: for an invalid shape or knob.
     """
-    depth = check_positive_int("depth", depth)
+    depth = check_count(depth, "depth")
     image_shape = check_input_shape(image_shape, 2**depth)
-    num_codes = check_positive_int("num_codes", num_codes)
-    latent_dim = check_positive_int("latent_dim", latent_dim)
-    filters = check_positive_int("filters", filters)
+    num_codes = check_count(num_codes, "num_codes")
+    latent_dim = check_count(latent_dim, "latent_dim")
+    filters = check_count(filters, "filters")
     height, width, channels = image_shape
     smallest = (height // 2**depth, width // 2**depth, filters * 2 ** (depth - 1))
 
@@ -237,7 +236,7 @@ def sample(
     Raises:
         ValueError: if the codes do not match the decoder's condition length, hold NaN, or `temperature` < 0.
     """
-    num_samples = check_positive_int("num_samples", num_samples)
+    num_samples = check_count(num_samples, "num_samples")
     if isinstance(temperature, bool) or not isinstance(temperature, int | float) or temperature < 0:
         raise ValueError(f"temperature must be a number >= 0 (1 samples the prior), got {temperature!r}")
     decoder = model.get_layer("decoder") if "decoder" in {layer.name for layer in model.layers} else model

@@ -18,12 +18,10 @@ import keras
 import numpy as np
 from keras import layers
 
+from lecture_lib.checks import check_choice, check_count, check_rate
 from lecture_lib.layers import SoftArgmax2D, SpatialSoftmax2D
 from lecture_lib.models._blocks import (
-    check_choice,
     check_input_shape,
-    check_positive_int,
-    check_rate,
     conv_backbone,
     unet_body,
 )
@@ -74,13 +72,13 @@ def build_landmark_regressor(
     Raises:
         ValueError: for an invalid shape, knob or activation.
     """
-    depth = check_positive_int("depth", depth)
+    depth = check_count(depth, "depth")
     input_shape = check_input_shape(input_shape, 2**depth)
-    num_landmarks = check_positive_int("num_landmarks", num_landmarks)
-    filters = check_positive_int("filters", filters)
-    hidden_units = check_positive_int("hidden_units", hidden_units)
-    dropout = check_rate("dropout", dropout)
-    check_choice("activation", activation, COORDINATE_ACTIVATIONS)
+    num_landmarks = check_count(num_landmarks, "num_landmarks")
+    filters = check_count(filters, "filters")
+    hidden_units = check_count(hidden_units, "hidden_units")
+    dropout = check_rate(dropout, "dropout")
+    check_choice(activation, "activation", COORDINATE_ACTIVATIONS)
     inputs = keras.Input(input_shape, name="image")
     x = conv_backbone(inputs, filters, depth, batch_norm)
     x = layers.Flatten(name="flatten")(x)
@@ -131,12 +129,12 @@ def build_heatmap_landmark_net(
     Raises:
         ValueError: for an invalid shape or knob.
     """
-    depth = check_positive_int("depth", depth)
+    depth = check_count(depth, "depth")
     input_shape = check_input_shape(input_shape, 2**depth)
-    num_landmarks = check_positive_int("num_landmarks", num_landmarks)
-    filters = check_positive_int("filters", filters)
-    dropout = check_rate("dropout", dropout)
-    output_stride = check_positive_int("output_stride", output_stride)
+    num_landmarks = check_count(num_landmarks, "num_landmarks")
+    filters = check_count(filters, "filters")
+    dropout = check_rate(dropout, "dropout")
+    output_stride = check_count(output_stride, "output_stride")
     output_level = output_stride.bit_length() - 1
     if output_stride != 2**output_level or output_level > depth:
         raise ValueError(f"output_stride must be a power of 2 up to 2**depth = {2**depth}, got {output_stride}")
@@ -172,7 +170,7 @@ def landmark_heatmaps(landmarks, image_size, sigma: float = 2.0, stride: int = 1
         ValueError: for badly shaped landmarks or a non-positive `sigma`.
     """
     points = _check_landmarks(landmarks)
-    stride = check_positive_int("stride", stride)
+    stride = check_count(stride, "stride")
     points = (points + 0.5) / stride - 0.5
     if not sigma > 0:
         raise ValueError(f"sigma must be positive, got {sigma!r}; about 1-3 pixels at 128 px works well")

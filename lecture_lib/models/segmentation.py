@@ -5,7 +5,8 @@ from __future__ import annotations
 import keras
 from keras import layers
 
-from lecture_lib.models._blocks import check_choice, check_input_shape, check_positive_int, check_rate, unet_body
+from lecture_lib.checks import check_choice, check_count, check_rate
+from lecture_lib.models._blocks import check_input_shape, unet_body
 
 __all__ = ["FINAL_ACTIVATIONS", "build_unet"]
 
@@ -50,12 +51,12 @@ def build_unet(
     Raises:
         ValueError: for an invalid shape or knob, or `"softmax"` with fewer than 2 classes.
     """
-    depth = check_positive_int("depth", depth)
+    depth = check_count(depth, "depth")
     input_shape = check_input_shape(input_shape, 2**depth)
-    num_classes = check_positive_int("num_classes", num_classes)
-    filters = check_positive_int("filters", filters)
-    dropout = check_rate("dropout", dropout)
-    check_choice("final_activation", final_activation, FINAL_ACTIVATIONS)
+    num_classes = check_count(num_classes, "num_classes")
+    filters = check_count(filters, "filters")
+    dropout = check_rate(dropout, "dropout")
+    check_choice(final_activation, "final_activation", FINAL_ACTIVATIONS)
     if final_activation == "softmax" and num_classes < 2:
         raise ValueError(
             f"final_activation='softmax' needs num_classes >= 2, got {num_classes}; a softmax over one channel is "

@@ -13,7 +13,6 @@ under `call_with_time_limit`, and what it prints is kept by `CappedOutput` (at m
 from __future__ import annotations
 
 import contextlib
-import difflib
 import io
 import reprlib
 import signal
@@ -21,6 +20,8 @@ import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+
+from lecture_lib.checks import closest
 
 CORRECT_MARK = "✓"
 WRONG_MARK = "✗"
@@ -280,8 +281,8 @@ class Quiz:
         if isinstance(question_id, str) and question_id in self._by_id:
             return self._by_id[question_id]
         name = question_id if isinstance(question_id, str) else echo(question_id)
-        close = difflib.get_close_matches(name, list(self._by_id), n=1, cutoff=0.5)
-        hint = f"; did you mean {close[0]!r}?" if close else ""
+        close = closest(name, self._by_id)
+        hint = f"; did you mean {close!r}?" if close else ""
         raise ValueError(f"unknown question id {echo(question_id)}{hint} Run quiz.questions() to list them.")
 
     def grade(self, question_id: str, answer) -> Result:
