@@ -119,6 +119,10 @@ def test_a_damaged_npz_is_named_with_the_fix(tmp_path):
     (tmp_path / "chestmnist.npz").write_bytes(b"PK\x03\x04 not really a zip")
     with pytest.raises(ValueError, match=r"chestmnist\.npz is not a readable npz archive.*download=True"):
         medmnist.load_chestmnist(tmp_path, image_size=28)
+    # A file that does not even start like a zip: NumPy would call it pickled data.
+    (tmp_path / "chestmnist.npz").write_bytes(b"junk")
+    with pytest.raises(ValueError, match=r"chestmnist\.npz is not a readable npz archive.*download=True"):
+        medmnist.load_chestmnist(tmp_path, image_size=28)
     buffer = io.BytesIO()
     np.savez(buffer, images=np.zeros((1, 28, 28), np.uint8))
     (tmp_path / "chestmnist.npz").write_bytes(buffer.getvalue())

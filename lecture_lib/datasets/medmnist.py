@@ -97,18 +97,21 @@ def pneumoniamnist_labels(column: np.ndarray) -> np.ndarray:
 def _read_split(path: Path, split: str) -> tuple[np.ndarray, np.ndarray]:
     """Read one split's images and labels from a MedMNIST npz, with a clear error for a damaged file."""
     again = f"delete {path.name} and load again with download=True (the download is MD5-checked)"
+    unreadable = (zipfile.BadZipFile, EOFError, OSError, ValueError)  # NumPy calls a non-zip file pickled data
     try:
-        with np.load(path, allow_pickle=False) as archive:
-            missing = [key for key in (f"{split}_images", f"{split}_labels") if key not in archive.files]
-            if missing:
-                raise ValueError(
-                    f"{path} is not a MedMNIST file: it lacks {missing} (it has {archive.files[:6]}); {again}"
-                )
-            return archive[f"{split}_images"], archive[f"{split}_labels"]
-    except (zipfile.BadZipFile, EOFError, OSError) as error:
+        archive = np.load(path, allow_pickle=False)
+    except unreadable as error:
         raise ValueError(
             f"{path} is not a readable npz archive (truncated or not MedMNIST: {error}); {again}"
         ) from error
+    with archive:
+        missing = [key for key in (f"{split}_images", f"{split}_labels") if key not in archive.files]
+        if missing:
+            raise ValueError(f"{path} is not a MedMNIST file: it lacks {missing} (it has {archive.files[:6]}); {again}")
+        try:
+            return archive[f"{split}_images"], archive[f"{split}_labels"]
+        except unreadable as error:
+            raise ValueError(f"{path} is damaged (a member cannot be read: {error}); {again}") from error
 
 
 def _load(flag, data_dir, image_size, num_images, split, download, progress, timeout, max_images) -> CXRSet:
