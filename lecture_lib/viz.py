@@ -657,6 +657,7 @@ def plot_bland_altman(
     ax: Axes | None = None,
     title: str | None = "Bland–Altman",
     unit: str = "",
+    names: tuple[str, str] = ("a", "b"),
     color: str = PALETTE[2],
 ) -> Figure:
     """Plot the agreement of two measurements of the same cases (Bland and Altman, 1986).
@@ -671,6 +672,7 @@ def plot_bland_altman(
         ax: draw into this axes instead of a new figure.
         title: axes title; the bias and the limits are appended.
         unit: appended to the numbers and the axis labels, e.g. `"cm²"`; empty for a ratio such as the CTR.
+        names: what `a` and `b` are, for the axis labels, e.g. `("predicted", "true")`.
         color: colour of the points.
 
     Returns:
@@ -704,8 +706,9 @@ def plot_bland_altman(
         ax.annotate(text, (1.0, value), xycoords=("axes fraction", "data"), xytext=(-4, 3),
                     textcoords="offset points", ha="right", va="bottom", fontsize="small")  # fmt: skip
     unit_label = f" ({unit})" if unit else ""
-    ax.set_xlabel(f"mean of the two measurements{unit_label}")
-    ax.set_ylabel(f"difference a − b{unit_label}")
+    first, second = names
+    ax.set_xlabel(f"mean of {first} and {second}{unit_label}")
+    ax.set_ylabel(f"difference {first} − {second}{unit_label}")
     ax.grid(alpha=0.3)
     summary = f"bias {number(agreement.bias)}, limits [{number(agreement.lower)}, {number(agreement.upper)}]{suffix}"
     ax.set_title(f"{title}\n{summary}" if title else summary, fontsize="medium")

@@ -378,7 +378,7 @@ def test_save_figure(tmp_path):
 def test_plot_bland_altman_points_lines_and_numbers():
     # differences a - b = [1, 0, -1, 4]: bias 1, SD sqrt(14 / 3) = 2.160247, limits 1 ± 4.234084 (= -3.23, +5.23)
     a, b = np.array([10.0, 12.0, 14.0, 20.0]), np.array([9.0, 12.0, 15.0, 16.0])
-    fig = viz.plot_bland_altman(a, b, title="heart area", unit="cm²")
+    fig = viz.plot_bland_altman(a, b, title="heart area", unit="cm²", names=("predicted", "true"))
     ax = fig.axes[0]
     points = ax.collections[0].get_offsets()
     np.testing.assert_allclose(points, np.column_stack([[9.5, 12.0, 14.5, 18.0], [1.0, 0.0, -1.0, 4.0]]))
@@ -387,7 +387,8 @@ def test_plot_bland_altman_points_lines_and_numbers():
     assert [line.get_linestyle() for line in ax.get_lines()].count("--") == 2
     assert _texts(ax) == ["+1.96 SD +5.23 cm²", "bias +1.00 cm²", "−1.96 SD -3.23 cm²"]
     assert ax.get_title() == "heart area\nbias +1.00, limits [-3.23, +5.23] cm²"
-    assert "cm²" in ax.get_xlabel() and ax.get_ylabel().startswith("difference")
+    assert ax.get_xlabel() == "mean of predicted and true (cm²)"
+    assert ax.get_ylabel() == "difference predicted − true (cm²)"
     plt.close(fig)
 
 
