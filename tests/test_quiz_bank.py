@@ -115,6 +115,9 @@ SOLUTIONS = {
     "dice_masks": 2 * 10 / (12 + 12),
     "seg_loss_small": "b",
     "mask_area": 16_000 * 0.8 * 0.7 / 100,
+    # differences predicted − true: 4, −2, 6, 2, 5; bias 15 / 5 = 3; squared deviations 1 + 25 + 9 + 1 + 4 = 40,
+    # SD = sqrt(40 / 4) = sqrt(10); limits 3 ∓ 1.96 sqrt(10).
+    "bland_altman_heart": [3.0, 3.0 - 1.96 * math.sqrt(10), 3.0 + 1.96 * math.sqrt(10)],
     "lung_field_opacity": "c",
     "segmentation_need": "b",
     # Detection
@@ -227,6 +230,13 @@ def test_wing_slope_agrees_with_the_library_loss_by_finite_differences():
     step = 1e-4
     slope = (wing(0.25 + step) - wing(0.25 - step)) / (2 * step)
     assert slope == pytest.approx(SOLUTIONS["wing_slopes"][2], rel=1e-3)
+
+
+def test_bland_altman_agrees_with_the_library():
+    from lecture_lib import evaluation
+
+    agreement = evaluation.bland_altman([84, 90, 81, 103, 93], [80, 92, 75, 101, 88])
+    np.testing.assert_allclose([agreement.bias, agreement.lower, agreement.upper], SOLUTIONS["bland_altman_heart"])
 
 
 def test_ctr_agrees_with_the_library():
@@ -368,6 +378,11 @@ WRONG_ANSWERS = [
     ("seg_loss_small", "a", "1% of the loss"),
     ("mask_area", 16_000 * 0.56, "mm²"),
     ("mask_area", 16_000 * 0.8 / 100, "row spacing times"),
+    ("bland_altman_heart", [-3.0, -3.0 - 1.96 * math.sqrt(10), -3.0 + 1.96 * math.sqrt(10)], "predicted − true"),
+    ("bland_altman_heart", [3.0, 3.0 - 1.96 * math.sqrt(8), 3.0 + 1.96 * math.sqrt(8)], "n − 1"),
+    ("bland_altman_heart", [3.0, 3.0 - 2 * math.sqrt(10), 3.0 + 2 * math.sqrt(10)], "1.96 SD, not 2"),
+    ("bland_altman_heart", [3.0, -1.96 * math.sqrt(10), 1.96 * math.sqrt(10)], "centred on the bias"),
+    ("bland_altman_heart", [3.8, 3.0 - 1.96 * math.sqrt(10), 3.0 + 1.96 * math.sqrt(10)], "signed differences"),
     ("lung_field_opacity", "a", "still lung"),
     ("segmentation_need", "a", "not a volume"),
     ("detection_vector", [1, 0.375, 0.625, 0.25, 0.5, 13], "Bh"),

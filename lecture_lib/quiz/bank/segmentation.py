@@ -1,5 +1,5 @@
-"""Segmentation (notebook 02): the output shape, sigmoid vs pixel-wise softmax, Dice, organ areas, the lung field
-and the medical need."""
+"""Segmentation (notebook 02): the output shape, sigmoid vs pixel-wise softmax, Dice, organ areas and their
+agreement with the truth (Bland–Altman), the lung field and the medical need."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import numpy as np
 
 from lecture_lib.quiz import figures
 from lecture_lib.quiz.bank.recap import latex_matrix
-from lecture_lib.quiz.kinds import Choice, Number, Option, Shape
+from lecture_lib.quiz.kinds import Array, Choice, Number, Option, Shape
 
 SEGMENTATION_CLASSES = ("background", "right lung", "left lung", "heart")
 SEGMENTATION_SIZE = 512
@@ -35,6 +35,12 @@ MASK_PRED = np.array(
     dtype=np.uint8,
 )
 
+HEART_AREAS_CM2 = {
+    "predicted": np.array([84.0, 90.0, 81.0, 103.0, 93.0]),
+    "true": np.array([80.0, 92.0, 75.0, 101.0, 88.0]),
+}
+"""Heart areas of five test films, from a U-Net's masks and from the true masks, in cm²."""
+
 HEART_PIXELS = 16_000
 PIXEL_SPACING_MM = (0.8, 0.7)
 """(row, column) spacing in mm, as in `CXRSet.pixel_spacing_mm`."""
@@ -59,6 +65,32 @@ def _dice_mistakes(d):
         (inter / union, "that is IoU (Jaccard), |X∩Y| / |X∪Y|. DSC counts the overlap twice over the sum of sizes."),
         (inter / (size_x + size_y), "the factor 2 is missing: without it two identical masks would score 0.5."),
         (accuracy, "that is pixel accuracy, which the many background pixels inflate; DSC looks at the masks only."),
+    ]
+
+
+def bland_altman_limits(predicted, true) -> np.ndarray:
+    """Return `[bias, lower, upper]`: the mean of `predicted - true` and bias ∓ 1.96 × their sample SD."""
+    difference = np.asarray(predicted, dtype=np.float64) - np.asarray(true, dtype=np.float64)
+    bias, sd = difference.mean(), difference.std(ddof=1)
+    return np.array([bias, bias - 1.96 * sd, bias + 1.96 * sd])
+
+
+def _bland_altman_mistakes(d):
+    difference = d["predicted"] - d["true"]
+    bias, sd = difference.mean(), difference.std(ddof=1)
+    population = difference.std(ddof=0)
+    return [
+        (-bland_altman_limits(d["predicted"], d["true"])[[0, 2, 1]], "the differences are predicted − true."),
+        (
+            [bias, bias - 1.96 * population, bias + 1.96 * population],
+            "divide the squared deviations by n − 1 (the sample SD), not by n.",
+        ),
+        ([bias, bias - 2 * sd, bias + 2 * sd], "the 95 % limits use 1.96 SD, not 2."),
+        ([bias, -1.96 * sd, 1.96 * sd], "the limits are centred on the bias, not on 0: bias ± 1.96 SD."),
+        (
+            [np.abs(difference).mean(), bias - 1.96 * sd, bias + 1.96 * sd],
+            "the bias is the mean of the signed differences; absolute values hide a model that draws too large.",
+        ),
     ]
 
 
@@ -208,6 +240,33 @@ QUESTIONS = (
         formula=lambda d: d["pixels"] * d["pixel_spacing_mm"][0] * d["pixel_spacing_mm"][1] / 100,
         tolerance=0.01,
         mistakes=_area_mistakes,
+    ),
+    Array(
+        id="bland_altman_heart",
+        title="Do predicted and true heart areas agree?",
+        prompt=(
+            "A U-Net's heart areas on five test films, from its masks and from the true masks, in cm²:\n\n"
+            "| film | " + " | ".join(str(k + 1) for k in range(len(HEART_AREAS_CM2["true"]))) + " |\n"
+            "|---|"
+            + "---|" * len(HEART_AREAS_CM2["true"])
+            + "\n"
+            + "\n".join(
+                f"| {name} | " + " | ".join(f"{value:g}" for value in values) + " |"
+                for name, values in HEART_AREAS_CM2.items()
+            )
+            + "\n\nGive the Bland–Altman **bias** and **95 % limits of agreement** of predicted − true as "
+            "`[bias, lower, upper]`, in cm² (the sample standard deviation, divided by n − 1)."
+        ),
+        hint="Take the five differences predicted − true: the bias is their mean, and the limits are the bias ∓ 1.96 "
+        "times their standard deviation.",
+        explanation="The model draws hearts too large on average (the bias), and one film can be off by anything "
+        "between the two limits. A correlation close to 1 would show neither: it says that the two areas rise "
+        "together, not that they agree (notebook 02's Bland–Altman plots).",
+        data=HEART_AREAS_CM2,
+        formula=lambda d: bland_altman_limits(d["predicted"], d["true"]),
+        tolerance=0.01,
+        describe="three numbers [bias, lower, upper]",
+        mistakes=_bland_altman_mistakes,
     ),
     Choice(
         id="lung_field_opacity",
