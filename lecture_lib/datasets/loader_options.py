@@ -21,7 +21,9 @@ SPLITS: tuple[str, ...] = ("train", "val", "test", "all")
 """The split names every loader takes; `"all"` is every image, the default."""
 
 
-def resolve_split(split: str, source: str, own: Mapping[str, str | None], old_names: Mapping[str, str] = {}) -> str:
+def resolve_split(
+    split: str, source: str, own: Mapping[str, str | None], old_names: Mapping[str, str] | None = None
+) -> str:
     """Return the source's own name of `split` (one of `SPLITS`), or raise naming what the source offers.
 
     Args:
@@ -38,6 +40,7 @@ def resolve_split(split: str, source: str, own: Mapping[str, str | None], old_na
     Raises:
         ValueError: for an unknown split, or one the source does not publish.
     """
+    old_names = old_names or {}
     if isinstance(split, str) and split in old_names:
         warnings.warn(
             f"split={split!r} is now split={old_names[split]!r}: every loader names its splits {SPLITS}",
