@@ -105,6 +105,9 @@ SOLUTIONS = {
     "multi_hot_nih": np.eye(15)[[4, 8, 9]].sum(axis=0),
     "bce_value": -(math.log(0.9) + math.log(0.6) + math.log(1 - 0.2)) / 3,
     "class_weighting": "b",
+    # six negatives: specificity >= 0.8 allows one false alarm (5/6), the 0.9 negative; the lowest threshold with only
+    # it above is 0.7, which catches the positives at 0.7, 0.8 and 0.95 of four.
+    "operating_point": 3 / 4,
     "leakage_split": "c",
     "honest_evaluation": ["a", "b"],
     "dicom_monochrome1": "c",
@@ -210,6 +213,14 @@ def test_reference_values_agree_with_libraries():
     z = np.linspace(-6, 6, 12001)
     sigmoid = scipy.special.expit(z)
     assert np.max(sigmoid * (1 - sigmoid)) == pytest.approx(0.25)
+
+
+def test_operating_point_agrees_with_sklearn_roc_curve():
+    from sklearn.metrics import roc_curve
+
+    data = quiz.data("operating_point")
+    fpr, tpr, _ = roc_curve(data["labels"], data["scores"])
+    assert SOLUTIONS["operating_point"] == pytest.approx(tpr[fpr <= 1 - data["specificity"]].max())
 
 
 def test_psnr_and_ssim_agree_with_scikit_image():
@@ -363,6 +374,10 @@ WRONG_ANSWERS = [
     ("bce_value", -(math.log(0.9) + math.log(0.6)) / 3, "(1 − Y)"),
     ("class_weighting", "a", "30 positives weigh together"),
     ("class_weighting", "c", "count more"),
+    ("operating_point", 1 / 4, "no false alarm"),
+    ("operating_point", 1.0, "specificity is 0"),
+    ("operating_point", 5 / 6, "the specificity at the threshold"),
+    ("operating_point", 2 / 4, "score >= threshold"),
     ("leakage_split", "b", "new patients"),
     ("honest_evaluation", ["a", "b", "c"], "validation split is for"),
     ("honest_evaluation", ["a"], "1 right option is missing"),

@@ -12,6 +12,9 @@ BCE_TITLES = ("Cardiomegaly", "Effusion", "Pneumothorax")
 BCE_TRUE = np.array([1.0, 1.0, 0.0])
 BCE_PRED = np.array([0.9, 0.6, 0.2])
 NIH_LABEL_STRING = "Effusion|Infiltration|Mass"
+OPERATING_SCORES = np.array([0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 0.95])
+OPERATING_LABELS = np.array([0, 0, 0, 0, 1, 0, 1, 1, 0, 1])
+OPERATING_SPECIFICITY = 0.8
 
 
 def bce_mean(y_true, y_pred, log=np.log) -> float:
@@ -34,6 +37,34 @@ def _bce_mistakes(d):
             float(np.mean(-np.log(p))),
             "for Y = 0 the loss is −log(1 − Y_pred), not −log(Y_pred): a prediction of 0.2 for an absent finding is "
             "good, not bad.",
+        ),
+    ]
+
+
+def sensitivity_at_specificity(scores, labels, specificity) -> float:
+    """Return the highest sensitivity of a threshold (score >= threshold is positive) keeping the specificity."""
+    from lecture_lib.evaluation import sensitivity_specificity, threshold_at_specificity
+
+    return sensitivity_specificity(labels, scores, threshold_at_specificity(labels, scores, specificity))[0]
+
+
+def _operating_point_mistakes(d):
+    scores, labels = d["scores"], d["labels"]
+    negatives = np.sort(scores[labels == 0])
+    return [
+        (
+            float(np.mean(scores[labels == 1] > negatives[-1])),
+            "that threshold allows no false alarm at all (specificity 1); a specificity of at least 0.8 allows "
+            "one of the six negatives to be called positive.",
+        ),
+        (1.0, "calling every film positive catches every positive, but its specificity is 0, not at least 0.8."),
+        (
+            float(np.mean(scores[labels == 0] < 0.7)),
+            "that is the specificity at the threshold; the question asks for the sensitivity there.",
+        ),
+        (
+            float(np.mean(scores[labels == 1] > 0.7)),
+            "a film whose score equals the threshold is called positive (score >= threshold).",
         ),
     ]
 
@@ -222,6 +253,30 @@ QUESTIONS = (
             "d170fbca823f6d7cbe1422383e8a490e",
             "6e14ba8c7045d0156425593d1df4d505",
         ),
+    ),
+    Number(
+        id="operating_point",
+        title="An operating point chosen on validation",
+        prompt=(
+            "A screening service wants the highest **sensitivity** it can get while keeping the **specificity at least "
+            f"{OPERATING_SPECIFICITY}**. On the validation split, ten films have these scores for one finding "
+            "(a film is called positive when its score is **≥ the threshold**):\n\n"
+            "| score | " + " | ".join(f"{value:g}" for value in OPERATING_SCORES) + " |\n"
+            "|---|" + "---|" * len(OPERATING_SCORES) + "\n"
+            "| finding | " + " | ".join(str(int(value)) for value in OPERATING_LABELS) + " |\n\n"
+            "Choose the threshold on these films. What validation **sensitivity** does it give?"
+        ),
+        hint="Count the negatives: how many of them may score at or above the threshold with specificity ≥ 0.8? "
+        "Then lower the threshold as far as that allows and count the positives above it.",
+        explanation="Six negatives: specificity ≥ 0.8 allows one false alarm (5/6 ≈ 0.83), so only the 0.9 "
+        "negative may lie above the threshold. The lowest such threshold is 0.7, which catches 0.7, 0.8 and 0.95: "
+        "sensitivity 3/4. Notebook 01 chooses its thresholds this way on the validation split "
+        "(`evaluation.threshold_at_specificity`) and then reports them once on the test split, where they land "
+        "near, not on, the target.",
+        data={"scores": OPERATING_SCORES, "labels": OPERATING_LABELS, "specificity": OPERATING_SPECIFICITY},
+        formula=lambda d: sensitivity_at_specificity(d["scores"], d["labels"], d["specificity"]),
+        tolerance=1e-3,
+        mistakes=_operating_point_mistakes,
     ),
     Choice(
         id="leakage_split",
