@@ -175,6 +175,17 @@ def cardiothoracic_ratio(landmarks, landmark_names: Sequence[str]):
 # --------------------------------------------------------------------------------------------------------------------
 
 
+_MULTI_CLASS = "`(num_images, num_classes)`; for a single class add an axis with y[:, None]"
+
+
+def _label_score_pair(y_true, y_score, ndim: int, layout: str) -> tuple[np.ndarray, np.ndarray]:
+    """`y_true` and `y_score` as float arrays of `ndim` axes and one shape (`layout` says which), or a ValueError."""
+    y_true, y_score = check_array(y_true, "y_true"), check_array(y_score, "y_score")
+    if y_true.ndim != ndim or y_true.shape != y_score.shape:
+        raise ValueError(f"y_true {y_true.shape} and y_score {y_score.shape} must both be {layout}")
+    return y_true, y_score
+
+
 def roc_auc_per_class(y_true, y_score, class_names: Sequence[str] | None = None) -> np.ndarray:
     """Compute the ROC AUC of each class, ignoring missing (NaN) labels.
 
@@ -194,13 +205,7 @@ def roc_auc_per_class(y_true, y_score, class_names: Sequence[str] | None = None)
     """
     from sklearn.metrics import roc_auc_score
 
-    y_true = check_array(y_true, "y_true")
-    y_score = check_array(y_score, "y_score")
-    if y_true.ndim != 2 or y_true.shape != y_score.shape:
-        raise ValueError(
-            f"y_true {y_true.shape} and y_score {y_score.shape} must both be `(num_images, num_classes)`; "
-            "for a single class add an axis with y[:, None]"
-        )
+    y_true, y_score = _label_score_pair(y_true, y_score, 2, _MULTI_CLASS)
     num_classes = y_true.shape[1]
     if class_names is not None and (
         not isinstance(class_names, list | tuple | np.ndarray) or len(class_names) != y_true.shape[-1]
@@ -303,13 +308,7 @@ def bland_altman(a, b) -> Agreement:
 
 
 def _one_class(y_true, y_score) -> tuple[np.ndarray, np.ndarray]:
-    y_true = check_array(y_true, "y_true")
-    y_score = check_array(y_score, "y_score")
-    if y_true.ndim != 1 or y_true.shape != y_score.shape:
-        raise ValueError(
-            f"y_true {y_true.shape} and y_score {y_score.shape} must both be `(num_images,)`, one class; "
-            "pass y[:, c] for class c"
-        )
+    y_true, y_score = _label_score_pair(y_true, y_score, 1, "`(num_images,)`, one class; pass y[:, c] for class c")
     if np.isnan(y_score).any() or not np.isin(y_true, (0, 1)).all():
         raise ValueError("y_true must hold 0/1 labels (drop unknown ones first) and y_score finite scores")
     if np.unique(y_true).size < 2:
@@ -409,13 +408,7 @@ def bootstrap_auc(
         ValueError: for shapes that differ or are not 2-D, NaN scores, `groups` of the wrong length, or a
             confidence outside (0, 1).
     """
-    y_true = check_array(y_true, "y_true")
-    y_score = check_array(y_score, "y_score")
-    if y_true.ndim != 2 or y_true.shape != y_score.shape:
-        raise ValueError(
-            f"y_true {y_true.shape} and y_score {y_score.shape} must both be `(num_images, num_classes)`; "
-            "for a single class add an axis with y[:, None]"
-        )
+    y_true, y_score = _label_score_pair(y_true, y_score, 2, _MULTI_CLASS)
     if np.isnan(y_score).any():
         raise ValueError("y_score holds NaN; check the model's outputs")
     num_draws = check_count(num_draws, "num_draws", maximum=100_000)

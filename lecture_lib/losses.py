@@ -356,6 +356,16 @@ def dice_loss(
     return _soft_dice_loss(y_true, y_pred, smooth, from_logits, mode, include_background)
 
 
+def _dice_options(smooth, from_logits, mode, include_background) -> dict:
+    """The checked options that every Dice-based loss class stores."""
+    return {
+        "smooth": check_non_negative(smooth, "smooth"),
+        "from_logits": check_flag(from_logits, "from_logits"),
+        "mode": _check_mode(mode),
+        "include_background": check_flag(include_background, "include_background"),
+    }
+
+
 def _soft_dice_loss(y_true, y_pred, smooth, from_logits, mode, include_background):
     """`dice_loss` on checked tensors."""
     y_pred = _probabilities(y_pred, from_logits, mode)
@@ -405,10 +415,7 @@ class DiceLoss(LossFunctionWrapper):
             reduction=reduction,
             name=name,
             dtype=dtype,
-            smooth=check_non_negative(smooth, "smooth"),
-            from_logits=check_flag(from_logits, "from_logits"),
-            mode=_check_mode(mode),
-            include_background=check_flag(include_background, "include_background"),
+            **_dice_options(smooth, from_logits, mode, include_background),
         )
 
 
@@ -494,10 +501,7 @@ class CombinedCrossentropyDiceLoss(LossFunctionWrapper):
             dtype=dtype,
             crossentropy_weight=check_non_negative(crossentropy_weight, "crossentropy_weight"),
             dice_weight=check_non_negative(dice_weight, "dice_weight"),
-            smooth=check_non_negative(smooth, "smooth"),
-            from_logits=check_flag(from_logits, "from_logits"),
-            mode=_check_mode(mode),
-            include_background=check_flag(include_background, "include_background"),
+            **_dice_options(smooth, from_logits, mode, include_background),
         )
 
 

@@ -303,6 +303,26 @@ def _years(age: str) -> float:
     return int(age[:-1]) / {"D": 365.25, "W": 52.18, "M": 12.0, "Y": 1.0}[age[-1]]
 
 
+def select_dicoms(ids: list, on_disk: dict, views, num_images, num_workers, source: str):
+    """Keep the DICOMs whose header view is in `views` (None keeps all; a missing view counts as PA), then the first
+    `num_images`; return `(ids, paths, headers)`, reading each header once.
+
+    Raises:
+        ValueError: if no image on disk has one of the `views`.
+    """
+    headers = None
+    if views is not None:
+        headers = read_dicom_headers([on_disk[key] for key in ids], num_workers)
+        kept = [row for row, header in enumerate(headers) if (header["view"] or "PA").upper() in views]
+        ids, headers = [ids[row] for row in kept], [headers[row] for row in kept]
+        if not ids:
+            raise ValueError(f"no {source} image on disk has the views {list(views)}")
+    if num_images is not None:
+        ids, headers = ids[:num_images], None if headers is None else headers[:num_images]
+    paths = [on_disk[key] for key in ids]
+    return ids, paths, headers or read_dicom_headers(paths, num_workers)
+
+
 def read_dicom_headers(paths: Sequence[Path | str], num_workers: int | None = None) -> list[dict]:
     """Read the few header fields the loaders need from many DICOMs, without decoding pixels.
 

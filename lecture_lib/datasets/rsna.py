@@ -22,7 +22,7 @@ import pandas as pd
 
 from lecture_lib import labels as slide_labels
 from lecture_lib.datasets import download as dl
-from lecture_lib.datasets.imageio import load_images, read_dicom_headers
+from lecture_lib.datasets.imageio import load_images, select_dicoms
 from lecture_lib.datasets.loader_options import DEFAULT_IMAGE_SIZE, resolve_num_images, resolve_split, resolve_views
 from lecture_lib.datasets.registry import RSNA
 from lecture_lib.datasets.schema import PAD, CXRSet
@@ -111,17 +111,7 @@ def load_rsna(
         raise dl.DatasetNotFoundError(
             f"no DICOM listed in {LABEL_FILE} was found in {folder}/stage_2_train_images/.\n{RSNA.instructions(folder)}"
         )
-    headers = None
-    if views is not None:
-        headers = read_dicom_headers([on_disk[pid] for pid in ids], num_workers)
-        kept = [row for row, header in enumerate(headers) if (header["view"] or "PA").upper() in views]
-        ids, headers = [ids[row] for row in kept], [headers[row] for row in kept]
-        if not ids:
-            raise ValueError(f"no rsna image on disk has the views {list(views)}")
-    if num_images is not None:
-        ids, headers = ids[:num_images], None if headers is None else headers[:num_images]
-    paths = [on_disk[pid] for pid in ids]
-    headers = headers or read_dicom_headers(paths, num_workers)
+    ids, paths, headers = select_dicoms(ids, on_disk, views, num_images, num_workers, "rsna")
     images, sizes = load_images(paths, image_size, cache_dir=folder / "cache", root=folder, tag="dicom-",
                                 num_workers=num_workers, progress=progress, desc="RSNA")  # fmt: skip
     width = max(1, max(int((groups[pid]["Target"] == 1).sum()) for pid in ids))

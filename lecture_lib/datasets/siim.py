@@ -24,7 +24,7 @@ import pandas as pd
 
 from lecture_lib import labels as slide_labels
 from lecture_lib.datasets import download as dl
-from lecture_lib.datasets.imageio import load_images, read_dicom_headers, shrink_masks
+from lecture_lib.datasets.imageio import load_images, select_dicoms, shrink_masks
 from lecture_lib.datasets.loader_options import DEFAULT_IMAGE_SIZE, resolve_num_images, resolve_split, resolve_views
 from lecture_lib.datasets.registry import SIIM
 from lecture_lib.datasets.schema import CXRSet
@@ -161,17 +161,7 @@ def load_siim(
     if not ids:
         raise dl.DatasetNotFoundError(f"no DICOM listed in the RLE file was found under {folder}.\n"
                                       f"{SIIM.instructions(folder)}")  # fmt: skip
-    headers = None
-    if views is not None:
-        headers = read_dicom_headers([on_disk[image_id] for image_id in ids], num_workers)
-        kept = [row for row, header in enumerate(headers) if (header["view"] or "PA").upper() in views]
-        ids, headers = [ids[row] for row in kept], [headers[row] for row in kept]
-        if not ids:
-            raise ValueError(f"no siim image on disk has the views {list(views)}")
-    if num_images is not None:
-        ids, headers = ids[:num_images], None if headers is None else headers[:num_images]
-    paths = [on_disk[image_id] for image_id in ids]
-    headers = headers or read_dicom_headers(paths, num_workers)
+    ids, paths, headers = select_dicoms(ids, on_disk, views, num_images, num_workers, "siim")
     images, sizes = load_images(paths, image_size, cache_dir=folder / "cache", root=folder, tag="dicom-",
                                 num_workers=num_workers, progress=progress, desc="SIIM")  # fmt: skip
     masks = np.zeros((len(ids), image_size, image_size, 1), dtype=np.uint8)
