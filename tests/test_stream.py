@@ -102,7 +102,7 @@ def test_chexpert_and_mimic_streams_equal_load_xy_with_nan(tmp_path):
     data = datasets.stream("mimic", image_size=32, batch_size=4, split="all", shuffle=False, data_dir=folder,
                            nan_to=0.5, progress=False)  # fmt: skip
     x, y = _all_batches(data)
-    expected = mimic.load_mimic(folder, image_size=32, split=None, progress=False).xy("classification", nan_to=0.5)
+    expected = mimic.load_mimic(folder, image_size=32, split="all", progress=False).xy("classification", nan_to=0.5)
     np.testing.assert_array_equal(x, expected[0])
     np.testing.assert_array_equal(y, expected[1])
     assert len(y) == 3 and (y[-1] == 0.5).all()  # d4's study has no label row: NaN everywhere, then nan_to
