@@ -94,7 +94,8 @@ def data_cell(question: quiz.Question) -> str:
         f"{key} {value.shape}" if hasattr(value, "shape") else f"{key} = {value!r}"
         for key, value in question.data.items()
     ]
-    source = f'{question.data_name} = quiz.data("{question.id}")  # {", ".join(parts)}'
+    # The description goes on its own line: after the call it would make lines longer than ruff's limit.
+    source = f'# {", ".join(parts)}\n{question.data_name} = quiz.data("{question.id}")'
     if question.figure is not None:
         source += f'\nquiz.draw("{question.id}")'
     return source

@@ -47,7 +47,7 @@ def test_notebook_asks_every_question_once_with_its_data_variable():
         assert len(cells) == 1, question.id
         assert re.search(r"^answer = \.\.\.", cells[0], flags=re.MULTILINE), question.id
         if question.data_name:
-            assert any(source.startswith(f'{question.data_name} = quiz.data("{question.id}")') for source in code)
+            assert any(f'\n{question.data_name} = quiz.data("{question.id}")' in source for source in code)
         if question.figure is not None:
             assert any(f'quiz.draw("{question.id}")' in source for source in code)
 
