@@ -14,12 +14,15 @@ Every classifier ends in a `Dense` layer named `"logits"` followed by an `Activa
 
 from __future__ import annotations
 
+import inspect
+import warnings
+
 import keras
 import numpy as np
 import pandas as pd
 from keras import layers, ops
 
-from lecture_lib.checks import check_choice, check_count, check_rate
+from lecture_lib.checks import check_choice, check_count, check_flag, check_number, check_rate
 from lecture_lib.gradients import input_gradient
 from lecture_lib.layers import ResidualBlock
 from lecture_lib.models._blocks import (
@@ -54,37 +57,151 @@ def build_cnn_classifier(
     dropout: float = 0.25,
     batch_norm: bool = True,
     name: str = "cnn_classifier",
+    *,
+    backbone: keras.Model | None = None,
+    input_range=(0.0, 1.0),
+    freeze_backbone: bool = False,
 ) -> keras.Model:
     """Build a small, fast CNN classifier: `depth` × (3×3 conv-BN-ReLU + max pool), global average pool, dense.
 
     The default (about 100 k parameters) trains on 128 × 128 chest X-rays at a few hundred images per second on two
     CPU cores. Filters double at every level: 16, 32, 64, 128.
 
+    With `backbone`, a `keras.Model` feature extractor (transfer learning) replaces the small conv backbone under
+    the same global average pool and head, e.g.
+    `keras.applications.MobileNetV3Small(input_shape=(96, 96, 3), include_top=False, weights=None)` (pass
+    `weights="imagenet"` when online for pretrained features). Then `filters`, `depth` and `batch_norm` are not used
+    (a warning says so when they differ from their defaults), and the model takes `input_shape` images in
+    `[0, 1]` and adds, before the backbone:
+
+    - a `Concatenate` layer `"grey_to_rgb"` that repeats a grey image into three equal channels when the image has
+      one channel and the backbone expects three (ImageNet backbones take RGB);
+    - a `Rescaling` layer `"backbone_input_range"` that maps `[0, 1]` linearly onto `input_range`, the range the
+      backbone expects (no layer for `(0, 1)`). Each `keras.applications` family expects its own:
+
+    | backbones | `input_range` |
+    |---|---|
+    | MobileNetV3Small/Large, EfficientNetB0–B7, EfficientNetV2*, ConvNeXt* (preprocessing built in) | `(0, 255)` |
+    | MobileNet, MobileNetV2, InceptionV3, InceptionResNetV2, Xception, NASNet*, ResNet*V2 (`"tf"` mode) | `(-1, 1)` |
+    | MobileNetV3 and EfficientNetV2 built with `include_preprocessing=False` | `(-1, 1)` |
+
+    ResNet50/101/152, VGG16/19 (`"caffe"` mode: BGR, ImageNet means subtracted) and DenseNet* (`"torch"` mode:
+    ImageNet means and deviations) normalize each channel, which a range cannot express: wrap their
+    `preprocess_input` into the backbone, `rgb = keras.Input((96, 96, 3))`, `backbone = keras.Model(rgb,
+    keras.applications.ResNet50(include_top=False, weights=None)(keras.applications.resnet.preprocess_input(rgb)))`,
+    and pass `input_range=(0, 255)`.
+
+    The backbone's feature maps `(batch, h, w, channels)` also leave through an `Identity` layer named
+    `"backbone_features"`, the layer `grad_cam` uses by default (the nested backbone's own layers cannot be chosen).
+
     Args:
-        input_shape: `(height, width, channels)`; height and width must be multiples of `2**depth`.
+        input_shape: `(height, width, channels)`; without a backbone, height and width must be multiples of
+            `2**depth`; with one, they must equal the backbone's input size when it is fixed.
         num_classes: outputs, 15 for the slide's pathology codes.
-        filters: filters of the first level.
-        depth: number of conv + pool levels.
+        filters: filters of the first level (not used with a backbone).
+        depth: number of conv + pool levels (not used with a backbone).
         head: `"multilabel"` (sigmoid), `"multiclass"` (softmax) or `"logits"` (no activation); see the module table.
         dropout: dropout rate before the last dense layer.
-        batch_norm: use batch normalization after each convolution.
+        batch_norm: use batch normalization after each convolution (not used with a backbone).
         name: the model's name.
+        backbone: `None` for the small conv backbone, or a single-input `keras.Model` mapping
+            `(batch, height, width, c)` images, `c` the image's channels or 3 for a grey image, to 4-D feature maps
+            (`include_top=False`, no `pooling`). It becomes a layer of the model, named as the backbone.
+        input_range: `(low, high)`, the backbone's input range (see the table); ignored without a backbone.
+        freeze_backbone: set `backbone.trainable = False` (on the object passed), so that only the head trains.
+            Train the head first, then set `model.get_layer(backbone.name).trainable = True` and compile again with
+            a learning rate about ten times lower. A frozen `BatchNormalization` layer runs in inference mode.
 
     Returns:
         A `keras.Model` mapping `(batch, height, width, channels)` images to `(batch, num_classes)` predictions.
 
     Raises:
-        ValueError: for an invalid shape, size knob, rate or head.
+        TypeError: for a backbone that is not a `keras.Model`, or a non-boolean flag.
+        ValueError: for an invalid shape, size knob, rate or head; a backbone whose input channels or size do not
+            fit `input_shape`, or whose output is not 4-D; an `input_range` whose `low` is not below `high`.
     """
-    depth = check_count(depth, "depth")
-    input_shape = check_input_shape(input_shape, 2**depth)
     num_classes = check_count(num_classes, "num_classes")
-    filters = check_count(filters, "filters")
     dropout = check_rate(dropout, "dropout")
-    inputs = keras.Input(input_shape, name="image")
-    x = conv_backbone(inputs, filters, depth, batch_norm)
+    if backbone is None:
+        freeze_backbone = check_flag(freeze_backbone, "freeze_backbone")
+        default_range = isinstance(input_range, list | tuple) and tuple(input_range) == (0.0, 1.0)
+        if freeze_backbone or not default_range:
+            warnings.warn(
+                f"build_cnn_classifier ignores input_range={input_range!r} and freeze_backbone={freeze_backbone!r} "
+                "without a backbone; pass backbone=keras.applications.<Model>(..., include_top=False) to use them",
+                stacklevel=2,
+            )
+        depth = check_count(depth, "depth")
+        input_shape = check_input_shape(input_shape, 2**depth)
+        filters = check_count(filters, "filters")
+        inputs = keras.Input(input_shape, name="image")
+        x = conv_backbone(inputs, filters, depth, batch_norm)
+    else:
+        input_shape = check_input_shape(input_shape)
+        inputs = keras.Input(input_shape, name="image")
+        x = _backbone_features(inputs, backbone, input_range, freeze_backbone)
+        defaults = inspect.signature(build_cnn_classifier).parameters
+        unused = {"filters": filters, "depth": depth, "batch_norm": batch_norm}
+        changed = {key: value for key, value in unused.items() if value != defaults[key].default}
+        if changed:
+            warnings.warn(
+                f"build_cnn_classifier ignores {changed} with a backbone: they size the small conv backbone that "
+                f"backbone {backbone.name!r} replaces",
+                stacklevel=2,
+            )
     x = layers.GlobalAveragePooling2D(name="avg_pool")(x)
     return keras.Model(inputs, _head(x, num_classes, head, dropout), name=name)
+
+
+def _backbone_features(inputs, backbone, input_range, freeze_backbone: bool):
+    """Grey-to-RGB and range layers, then `backbone`: `(batch, H, W, C)` in `[0, 1]` → `(batch, h, w, features)`."""
+    if not isinstance(backbone, keras.Model):
+        raise TypeError(
+            f"backbone must be a keras.Model feature extractor, got {type(backbone).__name__} {backbone!r:.80}; "
+            "e.g. keras.applications.MobileNetV3Small(input_shape=(96, 96, 3), include_top=False, weights=None)"
+        )
+    freeze_backbone = check_flag(freeze_backbone, "freeze_backbone")
+    if not isinstance(input_range, list | tuple) or len(input_range) != 2:
+        raise TypeError(
+            f"input_range must be a pair (low, high), got {input_range!r}; e.g. (0, 255) for MobileNetV3 or "
+            "EfficientNet, (-1, 1) for MobileNetV2 or Xception"
+        )
+    low = check_number(input_range[0], "input_range[0]")
+    high = check_number(input_range[1], "input_range[1]")
+    if not low < high:
+        raise ValueError(f"input_range must be (low, high) with low < high, got {tuple(input_range)!r}")
+    image_shape = tuple(inputs.shape[1:])
+    if len(backbone.inputs) != 1 or len(backbone.inputs[0].shape) != 4:
+        raise ValueError(
+            f"backbone {backbone.name!r} must take one (batch, height, width, channels) input, got inputs of shapes "
+            f"{[tuple(tensor.shape) for tensor in backbone.inputs]}"
+        )
+    expected = tuple(backbone.inputs[0].shape[1:])
+    size, channels = expected[:2], expected[2]
+    if any(known is not None and known != given for known, given in zip(size, image_shape[:2], strict=True)):
+        raise ValueError(
+            f"backbone {backbone.name!r} takes inputs of shape {expected} but input_shape is {image_shape}; build "
+            f"the backbone with input_shape={(*image_shape[:2], channels)} or resize the images"
+        )
+    grey_to_rgb = image_shape[2] == 1 and channels == 3
+    if channels is not None and channels != image_shape[2] and not grey_to_rgb:
+        raise ValueError(
+            f"backbone {backbone.name!r} takes {channels} channels {expected} but input_shape {image_shape} has "
+            f"{image_shape[2]}; give the backbone {image_shape[2]} channels, or 3 for a grey (1-channel) image"
+        )
+    if len(backbone.outputs) != 1 or len(backbone.outputs[0].shape) != 4:
+        raise ValueError(
+            f"backbone {backbone.name!r} must output one (batch, h, w, features) map, got shapes "
+            f"{[tuple(tensor.shape) for tensor in backbone.outputs]}; build it with include_top=False, pooling=None"
+        )
+    if freeze_backbone:
+        backbone.trainable = False
+    x = inputs
+    if grey_to_rgb:
+        x = layers.Concatenate(name="grey_to_rgb")([x, x, x])
+    if (low, high) != (0.0, 1.0):
+        x = layers.Rescaling(scale=high - low, offset=low, name="backbone_input_range")(x)
+    return layers.Identity(name="backbone_features")(backbone(x))
 
 
 def build_resnet(
