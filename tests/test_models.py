@@ -138,6 +138,108 @@ def test_grad_cam_on_a_cnn_classifier_has_image_shape_and_unit_range():
     assert cam.min() >= 0 and cam.max() <= 1 + 1e-6
 
 
+def _sum_backbone(input_shape=(8, 8, 3)):
+    """A hand-checkable backbone: one 1x1 convolution with kernel 1 and no bias, the sum of the channels."""
+    inputs = keras.Input(input_shape)
+    features = keras.layers.Conv2D(1, 1, use_bias=False, kernel_initializer="ones", name="sum")(inputs)
+    return keras.Model(inputs, features, name="sum_backbone")
+
+
+def test_cnn_classifier_on_a_keras_applications_backbone():
+    backbone = keras.applications.MobileNetV3Small(input_shape=(64, 64, 3), include_top=False, weights=None)
+    model = build_cnn_classifier((64, 64, 1), num_classes=4, backbone=backbone, input_range=(0, 255), dropout=0.0)
+    names = [layer.name for layer in model.layers]
+    assert names == [
+        "image", "grey_to_rgb", "backbone_input_range", "MobileNetV3Small", "backbone_features", "avg_pool", "logits",
+        "predictions",
+    ]  # fmt: skip
+    assert tuple(model.output.shape) == (None, 4) and model.get_layer("predictions").activation.__name__ == "sigmoid"
+    features = backbone.output.shape[-1]  # 576 for MobileNetV3Small
+    assert model.count_params() == backbone.count_params() + features * 4 + 4
+    x = RNG.uniform(size=(2, 64, 64, 1)).astype("float32")
+    # Grey repeated into three equal channels, then [0, 1] -> [0, 255] as MobileNetV3 expects.
+    rgb = keras.Model(model.input, model.get_layer("grey_to_rgb").output)(x)
+    np.testing.assert_array_equal(keras.ops.convert_to_numpy(rgb), np.concatenate([x, x, x], axis=-1))
+    scaled = keras.Model(model.input, model.get_layer("backbone_input_range").output)(x)
+    np.testing.assert_allclose(keras.ops.convert_to_numpy(scaled), 255.0 * np.concatenate([x, x, x], -1), rtol=1e-6)
+    maps = keras.Model(model.input, model.get_layer("backbone_features").output)(x)
+    direct = backbone(255.0 * np.concatenate([x, x, x], axis=-1), training=False)
+    np.testing.assert_allclose(keras.ops.convert_to_numpy(maps), keras.ops.convert_to_numpy(direct), rtol=1e-5)
+    # grad_cam defaults to the backbone's feature maps (the nested backbone's own layers are not the outer graph's).
+    cam = grad_cam(model, x, class_index=1)
+    assert cam.shape == (2, 64, 64) and cam.min() >= 0 and cam.max() <= 1 + 1e-6
+    np.testing.assert_array_equal(cam, grad_cam(model, x, class_index=1, layer_name="backbone_features"))
+
+
+def test_cnn_classifier_freeze_backbone_leaves_only_the_head_trainable():
+    backbone = keras.applications.MobileNetV3Small(input_shape=(64, 64, 3), include_top=False, weights=None)
+    trainable = len(backbone.trainable_weights)
+    model = build_cnn_classifier((64, 64, 3), num_classes=4, backbone=backbone)
+    assert "grey_to_rgb" not in [layer.name for layer in model.layers]  # an RGB image goes in as it is
+    model_trainable = len(model.trainable_weights)
+    assert trainable > 0 and model_trainable == trainable + 2  # + the logits kernel and bias
+    frozen = build_cnn_classifier((64, 64, 3), num_classes=4, backbone=backbone, freeze_backbone=True)
+    assert backbone.trainable is False
+    assert [w.path for w in frozen.trainable_weights] == ["logits/kernel", "logits/bias"]
+    assert sum(int(np.prod(w.shape)) for w in frozen.trainable_weights) == backbone.output.shape[-1] * 4 + 4
+
+
+def test_cnn_classifier_backbone_grad_cam_hand_computed_and_round_trip(tmp_path):
+    # Grey x -> (x, x, x) -> the backbone sums the channels: A = 3x; score_0 = mean(A), so alpha = 3/64 > 0 and the
+    # CAM is A / max(A) = x / max(x), as in test_grad_cam_hand_computed.
+    model = build_cnn_classifier((8, 8, 1), num_classes=2, backbone=_sum_backbone(), head="multiclass", dropout=0.0)
+    logits = model.get_layer("logits")
+    logits.set_weights([np.array([[1.0, -1.0]], "float32"), np.zeros(2, "float32")])
+    images = RNG.uniform(size=(2, 8, 8, 1)).astype("float32")
+    expected = images[..., 0] / images.max(axis=(1, 2, 3))[:, None, None]
+    np.testing.assert_allclose(grad_cam(model, images, class_index=0), expected, rtol=1e-5, atol=1e-6)
+    np.testing.assert_array_equal(grad_cam(model, images, class_index=1), np.zeros((2, 8, 8), "float32"))
+    # Dense on mean(3x): logits (3m, -3m) for m the image mean.
+    mean = images.mean(axis=(1, 2, 3))
+    expected_probabilities = keras.ops.convert_to_numpy(keras.ops.softmax(np.stack([3 * mean, -3 * mean], -1)))
+    np.testing.assert_allclose(model.predict(images, verbose=0), expected_probabilities, rtol=1e-5)
+    path = tmp_path / "backbone_classifier.keras"
+    model.save(path)
+    loaded = keras.saving.load_model(path)
+    np.testing.assert_allclose(loaded.predict(images, verbose=0), expected_probabilities, rtol=1e-5)
+
+
+def test_cnn_classifier_backbone_of_any_size_and_its_input_range():
+    # A backbone without a fixed size takes any input_shape; (-1, 1) maps x to 2x - 1.
+    backbone = _sum_backbone((None, None, 1))
+    model = build_cnn_classifier((16, 24, 1), num_classes=2, backbone=backbone, input_range=(-1, 1))
+    x = RNG.uniform(size=(1, 16, 24, 1)).astype("float32")
+    maps = keras.Model(model.input, model.get_layer("backbone_features").output)(x)
+    np.testing.assert_allclose(keras.ops.convert_to_numpy(maps), 2 * x - 1, rtol=1e-5, atol=1e-6)
+    assert "grey_to_rgb" not in [layer.name for layer in model.layers]
+
+
+def test_cnn_classifier_rejects_bad_backbones_and_warns_for_ignored_options():
+    with pytest.raises(TypeError, match="backbone must be a keras.Model feature extractor, got str 'mobilenet'"):
+        build_cnn_classifier((8, 8, 1), backbone="mobilenet")
+    with pytest.raises(ValueError, match=r"takes inputs of shape \(8, 8, 3\) but input_shape is \(16, 16, 1\)"):
+        build_cnn_classifier((16, 16, 1), backbone=_sum_backbone((8, 8, 3)))
+    with pytest.raises(ValueError, match=r"takes 2 channels \(8, 8, 2\) but input_shape \(8, 8, 1\) has 1"):
+        build_cnn_classifier((8, 8, 1), backbone=_sum_backbone((8, 8, 2)))
+    with pytest.raises(ValueError, match=r"takes 3 channels \(8, 8, 3\) but input_shape \(8, 8, 2\) has 2"):
+        build_cnn_classifier((8, 8, 2), backbone=_sum_backbone((8, 8, 3)))
+    pooled = keras.applications.MobileNetV3Small(
+        input_shape=(32, 32, 3), include_top=False, weights=None, pooling="avg"
+    )
+    with pytest.raises(ValueError, match=r"got shapes \[\(None, 576\)\]; build it with include_top=False, pooling"):
+        build_cnn_classifier((32, 32, 1), backbone=pooled)
+    with pytest.raises(ValueError, match=r"low < high, got \(255, 0\)"):
+        build_cnn_classifier((8, 8, 1), backbone=_sum_backbone(), input_range=(255, 0))
+    with pytest.raises(TypeError, match="input_range must be a pair"):
+        build_cnn_classifier((8, 8, 1), backbone=_sum_backbone(), input_range=255)
+    with pytest.raises(TypeError, match="freeze_backbone must be True or False, got str 'yes'"):
+        build_cnn_classifier((8, 8, 1), backbone=_sum_backbone(), freeze_backbone="yes")
+    with pytest.warns(UserWarning, match=r"ignores \{'filters': 8, 'depth': 2\} with a backbone"):
+        build_cnn_classifier((8, 8, 1), filters=8, depth=2, backbone=_sum_backbone())
+    with pytest.warns(UserWarning, match="ignores input_range=.* and freeze_backbone=True without a backbone"):
+        build_cnn_classifier((16, 16, 1), depth=2, freeze_backbone=True)
+
+
 # --- segmentation -----------------------------------------------------------------------------------------------
 
 
