@@ -236,7 +236,7 @@ QUESTIONS = (
         hint="The small box lies inside the large one: what are the intersection and the union then?",
         explanation="16 / 36 ≈ 0.44: below 0.5, so at AP50 a prediction one pixel off counts as a miss. The same "
         "error on a 12-pixel box leaves 144 / 196 ≈ 0.73. IoU is harsh on small boxes, which is why notebook 03 "
-        "leaves nodules, 3–7 pixels at 96 px, to an exercise.",
+        "leaves nodules, 10–28 mm across and so 2–6 pixels at 80 px, to an exercise.",
         data={"box_a": np.array(NODULE_TRUE), "box_b": np.array(NODULE_PREDICTED)},
         data_name="nodule",
         figure=figures.two_boxes,
