@@ -45,6 +45,17 @@ def test_load_nih_boxes_infiltrate_and_scaling(nih_folder):
     assert boxed.patient_ids.tolist() == ["00000001", "00000003"]
 
 
+def test_load_nih_only_boxed_names_every_archive_when_boxed_images_are_missing(nih_folder):
+    # The 880 boxed images are spread over all 12 archives: with only some unpacked, say which call fetches the rest.
+    (nih_folder / "images" / "00000003_000.png").unlink()
+    with pytest.warns(UserWarning, match=r"only 1 of the 2 NIH images with boxes .*archives=range\(1, 13\)"):
+        boxed = nih.load_nih(nih_folder, image_size=32, only_boxed=True, progress=False)
+    assert boxed.patient_ids.tolist() == ["00000001"]
+    (nih_folder / "images" / "00000001_000.png").unlink()
+    with pytest.raises(download.DatasetNotFoundError, match=r"archives=range\(1, 13\) to fetch all 12 archives"):
+        nih.load_nih(nih_folder, image_size=32, only_boxed=True, progress=False)
+
+
 def test_load_nih_split_views_and_num_images(nih_folder):
     assert nih.load_nih(nih_folder, image_size=32, split="test", progress=False).patient_ids.tolist() == ["00000002"]
     assert len(nih.load_nih(nih_folder, image_size=32, split="train", progress=False)) == 3  # train_val_list.txt

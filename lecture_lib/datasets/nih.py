@@ -33,6 +33,7 @@ Example:
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -248,12 +249,23 @@ def load_nih(
     if only_boxed:
         table = table[table["image"].isin(set(boxes["image"]))]
     on_disk = find_images(folder)
+    listed = len(table)
     table = table[table["image"].isin(on_disk.keys())]
+    # The boxed images are spread over all 12 archives, so the first archive alone holds only some of them.
+    fetch = (
+        "with archives=range(1, 13) to fetch all 12 archives (45 GB)" if only_boxed else "to fetch images_001.tar.gz"
+    )
     if table.empty:
         raise dl.DatasetNotFoundError(
             f"no NIH image matching the request was found under {folder} (looked in images/ and images_*/images/). "
-            f"Call load_nih(download=True) to fetch images_001.tar.gz, or place the PNGs as shown.\n"
+            f"Call load_nih(download=True) {fetch}, or place the PNGs as shown.\n"
             f"{NIH.instructions(folder)}"
+        )
+    if only_boxed and (num_images is None or num_images > len(table)) and len(table) < listed:
+        warnings.warn(
+            f"only {len(table)} of the {listed} NIH images with boxes asked for are under {folder}; the "
+            f"others are in the archives not unpacked there: call load_nih(download=True, archives=range(1, 13))",
+            stacklevel=2,
         )
     if num_images is not None:
         table = table.iloc[:num_images]
