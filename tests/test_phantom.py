@@ -1,6 +1,7 @@
 """Tests of the synthetic chest X-ray phantom: determinism, resolution independence, ground truth vs geometry."""
 
 import dataclasses
+import warnings
 
 import numpy as np
 import pytest
@@ -407,5 +408,16 @@ def test_numpy_integers_and_one_mask_name_are_accepted():
 
 def test_a_request_for_more_than_a_few_gib_warns_before_rendering():
     # 200,000 images of 256² with the twin and 9 masks: 200000 · 65536 · 4 B · (1 + 1 + 9/4) = 207.5 GiB.
-    with pytest.warns(ResourceWarning, match=r"about 207.5 GiB"), pytest.raises(ValueError, match="unknown pathology"):
-        generate(200_000, image_size=256, findings=["not a finding"])
+    # The warning is raised as an error here, so nothing is rendered.
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ResourceWarning)
+        with pytest.raises(ResourceWarning, match=r"about 207.5 GiB"):
+            generate(200_000, image_size=256)
+
+
+def test_a_bad_argument_is_refused_before_any_memory_warning():
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        with pytest.raises(ValueError, match="unknown pathology"):
+            generate(200_000, image_size=256, findings=["not a finding"])
+    assert not [w for w in caught if issubclass(w.category, ResourceWarning)]

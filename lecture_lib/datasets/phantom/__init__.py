@@ -225,16 +225,6 @@ def generate(
     bone_free = check_flag(bone_free, "bone_free")
     if isinstance(mask_names, str):
         mask_names = (mask_names,)
-    planes = 1 + bone_free + 0.25 * len(tuple(mask_names))  # float32 image (+ twin), uint8 masks
-    size_gib = num_images * image_size * image_size * 4 * planes / 2**30
-    if size_gib > MEMORY_WARNING_GIB:
-        warnings.warn(
-            f"generate({num_images}, image_size={image_size}) returns about {size_gib:.1f} GiB of arrays; "
-            "ask for fewer images, fewer mask_names or bone_free=False, or render batches on the fly with "
-            "lecture_lib.datasets.stream('phantom', ...)",
-            ResourceWarning,
-            stacklevel=2,
-        )
     low, high = (studies_per_patient, studies_per_patient) if np.isscalar(studies_per_patient) else studies_per_patient
     if not 1 <= int(low) <= int(high):
         raise ValueError(
@@ -248,6 +238,16 @@ def generate(
         raise ValueError(f"acquisition must be one of {list(ACQUISITIONS)}, got {acquisition!r}")
     rates = _resolve_prevalence(prevalence)
     forced = _resolve_findings(findings, num_images)
+    planes = 1 + bone_free + 0.25 * len(tuple(mask_names))  # float32 image (+ twin), uint8 masks
+    size_gib = num_images * image_size * image_size * 4 * planes / 2**30
+    if size_gib > MEMORY_WARNING_GIB:
+        warnings.warn(
+            f"generate({num_images}, image_size={image_size}) returns about {size_gib:.1f} GiB of arrays; "
+            "ask for fewer images, fewer mask_names or bone_free=False, or render batches on the fly with "
+            "lecture_lib.datasets.stream('phantom', ...)",
+            ResourceWarning,
+            stacklevel=2,
+        )
 
     studies, patient_ids = [], []
     patient, remaining, patient_index, chronic = None, 0, -1, frozenset()
