@@ -347,3 +347,32 @@ def make_jsrt(folder: Path, landmarks: bool = True) -> Path:
                 "[Label=right lung]\n[Number of points=2]\n{ 100, 200 }\n{ 300, 400 }\n[Label=heart]\n512 600\n"
             )
     return folder
+
+
+# ------------------------------------------------------------------------------------------- num_images and seed
+
+
+def seeded_sample(items: list, num_images: int, seed: int) -> list:
+    """The items a loader must keep for `num_images` and an integer `seed`, computed from NumPy alone.
+
+    The rule of `loader_options.choose_rows`, written out again: the first `num_images` positions of
+    `np.random.default_rng(seed).permutation(len(items))`, in increasing order (the source's order).
+    """
+    import numpy as np
+
+    positions = np.sort(np.random.default_rng(seed).permutation(len(items))[:num_images])
+    return [items[position] for position in positions]
+
+
+def another_seed(items: list, num_images: int, seed: int) -> int:
+    """The smallest seed above `seed` whose `seeded_sample` differs from that of `seed`."""
+    other = seed + 1
+    while seeded_sample(items, num_images, other) == seeded_sample(items, num_images, seed):
+        other += 1
+    return other
+
+
+BAD_SEEDS = [(-1, ValueError, "seed must be None or a non-negative integer, got -1"),
+             (1.5, TypeError, "seed must be None or a non-negative integer, got float 1.5"),
+             ("x", TypeError, "seed must be None or a non-negative integer, got str 'x'")]  # fmt: skip
+"""`(seed, error, message)` every loader that takes `seed=None` must raise before reading a file."""

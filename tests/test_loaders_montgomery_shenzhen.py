@@ -14,7 +14,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from loader_fixtures import faulty_server
+from loader_fixtures import another_seed, faulty_server, seeded_sample
 from PIL import Image
 
 from lecture_lib import labels
@@ -222,8 +222,18 @@ def test_montgomery_mask_of_another_size_is_refused(tmp_path):
 
 def test_montgomery_num_images_split_and_seed(tmp_path):
     folder = make_montgomery(tmp_path)
+    names = ["MCUCXR_0001", "MCUCXR_0002", "MCUCXR_0004", "MCUCXR_0005"]
     first = montgomery.load_montgomery(folder, image_size=4, num_images=2, progress=False)
-    assert first.patient_ids.tolist() == ["MCUCXR_0001", "MCUCXR_0002"]
+    assert first.patient_ids.tolist() == seeded_sample(names, 2, 0)  # the default seed=0 draws the sample too
+    other = another_seed(names, 2, 0)
+    drawn = montgomery.load_montgomery(folder, image_size=4, num_images=2, seed=other, progress=False)
+    assert drawn.patient_ids.tolist() == seeded_sample(names, 2, other)
+    # each image (four different fills) keeps its masks and labels
+    every = montgomery.load_montgomery(folder, image_size=4, progress=False)
+    rows = [names.index(name) for name in drawn.patient_ids]
+    np.testing.assert_allclose(drawn.images, every.images[rows], atol=1 / 65535)
+    np.testing.assert_array_equal(drawn.masks, every.masks[rows])
+    np.testing.assert_array_equal(drawn.targets["tuberculosis"], every.targets["tuberculosis"][rows])
     whole = montgomery.load_montgomery(folder, image_size=4, progress=False)
     parts = [montgomery.load_montgomery(folder, image_size=4, split=name, seed=5, progress=False)
              for name in ("train", "val", "test")]  # fmt: skip
@@ -235,7 +245,7 @@ def test_montgomery_num_images_split_and_seed(tmp_path):
     np.testing.assert_array_equal(again.masks, parts[0].masks)
     via_catalog = catalog.load("montgomery", data_dir=folder, image_size=4, num_images=1, seed=5, split="train",
                                progress=False)  # fmt: skip
-    assert via_catalog.patient_ids.tolist() == ids[0][:1]
+    assert via_catalog.patient_ids.tolist() == seeded_sample(ids[0], 1, 5)  # the split's patients, then the sample
 
 
 def test_montgomery_arguments_are_checked(tmp_path):
@@ -244,7 +254,9 @@ def test_montgomery_arguments_are_checked(tmp_path):
         ({"image_size": 1}, "image_size must be an integer between 2 and 8192 pixels, got 1"),
         ({"num_images": 0}, "num_images must be None or a positive integer, got 0"),
         ({"split": "validation"}, "split must be one of .*'val'.*, got 'validation'"),
-        ({"seed": 1.5}, "seed must be an integer .*, got 1.5"),
+        ({"seed": 1.5}, "seed must be a non-negative integer .*, got 1.5"),
+        ({"seed": -1}, "seed must be a non-negative integer .*, got -1"),
+        ({"seed": None}, "seed must be a non-negative integer .*, got None"),
         ({"mask_names": ("heart",)}, r"mask_names must be None .*'lungs'.*, got \('heart',\)"),
         ({"mask_names": 3}, "mask_names must be None .*, got 3"),
     ]:
@@ -298,6 +310,12 @@ def test_simple_layout_gives_only_the_union(tmp_path):
     np.testing.assert_array_equal(through_loader.masks, data.masks)
     with pytest.raises(ValueError, match=r"asks for \['right_lung'\].*both lungs in one image.*\('lungs',\)"):
         montgomery.load_montgomery(folder, image_size=4, mask_names=("right_lung", "lungs"), progress=False)
+    for seed in (0, 1, 2):  # num_images draws its sample with seed in this layout too
+        drawn = montgomery.load_montgomery(folder, image_size=4, num_images=2, seed=seed, progress=False)
+        expected = seeded_sample(["MCUCXR_0001", "MCUCXR_0003", "MCUCXR_0007"], 2, seed)
+        assert drawn.patient_ids.tolist() == expected
+        grey = {"MCUCXR_0001": 40, "MCUCXR_0003": 80, "MCUCXR_0007": 120}
+        np.testing.assert_allclose(drawn.images[:, 0, 0, 0], [grey[name] / 255 for name in expected], atol=1e-6)
     suffixed = montgomery.load_mask_folder(make_simple(tmp_path / "suffixed", mask_suffix="_mask"), image_size=4)
     np.testing.assert_array_equal(suffixed.masks, data.masks)
     (folder / "masks" / "MCUCXR_0003_1.png").unlink()
@@ -369,6 +387,19 @@ def test_shenzhen_finds_the_kaggle_mask_folder_and_masks_dir(tmp_path):
     assert data.patient_ids.tolist() == ["CHNCXR_0001", "CHNCXR_0002"]
     with pytest.raises(download.DatasetNotFoundError, match="masks_dir .*nowhere is not a folder"):
         shenzhen.load_shenzhen(elsewhere, masks_dir="nowhere", progress=False)
+
+
+def test_shenzhen_num_images_draws_its_sample_with_seed_among_the_masked_images(tmp_path):
+    folder = make_shenzhen(tmp_path)
+    every = ["CHNCXR_0001", "CHNCXR_0002", "CHNCXR_0003"]
+    for seed in (0, another_seed(every, 2, 0)):
+        plain = shenzhen.load_shenzhen(folder, image_size=8, num_images=2, seed=seed, with_masks=False, progress=False)
+        assert plain.patient_ids.tolist() == seeded_sample(every, 2, seed)
+    with pytest.warns(UserWarning, match="1 of 3 Shenzhen images have no lung mask"):
+        masked = shenzhen.load_shenzhen(folder, image_size=8, num_images=1, seed=4, progress=False)
+    assert masked.patient_ids.tolist() == seeded_sample(["CHNCXR_0001", "CHNCXR_0002"], 1, 4)  # 0003 has no mask
+    with pytest.raises(ValueError, match="seed must be a non-negative integer .*, got -1"):
+        shenzhen.load_shenzhen(folder, seed=-1)
 
 
 def test_shenzhen_split_is_made_before_masks_are_applied(tmp_path):

@@ -8,7 +8,7 @@ import shutil
 
 import numpy as np
 import pytest
-from loader_fixtures import REALDATA, make_nih
+from loader_fixtures import BAD_SEEDS, NIH_ROWS, REALDATA, another_seed, make_nih, seeded_sample
 
 from lecture_lib import labels
 from lecture_lib.datasets import download, nih
@@ -66,6 +66,41 @@ def test_load_nih_split_views_and_num_images(nih_folder):
         nih.load_nih(nih_folder, split="val")
     with pytest.raises(ValueError, match=r"nih views are \['PA', 'AP'\], got \['LATERAL'\]"):
         nih.load_nih(nih_folder, views=["LATERAL"])
+
+
+NIH_FILES = [row[0] for row in NIH_ROWS]
+NIH_GREY = {name: (124 if name == "00000002_000.png" else 40 * (index + 1)) for index, name in enumerate(NIH_FILES)}
+"""Grey level of each fixture PNG (`make_nih`: 40 (i + 1), the RGBA one 124)."""
+
+
+def test_load_nih_num_images_takes_the_first_images_or_a_seeded_sample(nih_folder):
+    first = nih.load_nih(nih_folder, image_size=32, num_images=2, progress=False)
+    assert first.meta["file"].tolist() == NIH_FILES[:2]  # seed=None: the label file's order, as before
+    sample = nih.load_nih(nih_folder, image_size=32, num_images=2, seed=3, progress=False)
+    expected = seeded_sample(NIH_FILES, 2, 3)
+    assert sample.meta["file"].tolist() == expected
+    # images, labels and ids follow the rows
+    np.testing.assert_allclose(sample.images[:, 0, 0, 0], [NIH_GREY[name] / 255 for name in expected], atol=1e-6)
+    assert sample.patient_ids.tolist() == [name[:8] for name in expected]
+    again = nih.load_nih(nih_folder, image_size=32, num_images=2, seed=3, progress=False)
+    assert again.meta["file"].tolist() == expected
+    np.testing.assert_allclose(again.images, sample.images, atol=1 / 65535)  # the second load is from the cache
+    other = another_seed(NIH_FILES, 2, 3)
+    assert nih.load_nih(nih_folder, image_size=32, num_images=2, seed=other, progress=False).meta[
+        "file"
+    ].tolist() == seeded_sample(NIH_FILES, 2, other)
+    # the sample is drawn among the images that pass the filters: the three PA films here
+    pa = [name for name, row in zip(NIH_FILES, NIH_ROWS, strict=True) if row[6] == "PA"]
+    for seed in (0, 1, 2):
+        picked = nih.load_nih(nih_folder, image_size=32, num_images=2, views="PA", seed=seed, progress=False)
+        assert picked.meta["file"].tolist() == seeded_sample(pa, 2, seed)
+    assert len(nih.load_nih(nih_folder, image_size=32, num_images=9, seed=3, progress=False)) == 4
+
+
+@pytest.mark.parametrize(("seed", "error", "message"), BAD_SEEDS)
+def test_load_nih_bad_seed_is_named_before_any_file_is_read(tmp_path, seed, error, message):
+    with pytest.raises(error, match=message):
+        nih.load_nih(tmp_path / "nothing", num_images=2, seed=seed)
 
 
 def test_load_nih_old_argument_names_still_work_with_a_deprecation_warning(nih_folder):

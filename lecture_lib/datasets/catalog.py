@@ -64,8 +64,11 @@ def load(
         num_images: how many images: the phantom renders exactly this many (required for it); a real loader reads
             at most this many (`None`: all). Every real `load_<name>` takes the same `image_size` and `num_images`,
             with these defaults, and `split` (`"train"`, `"val"`, `"test"`, `"all"`; see `loader_options`).
-        seed: the phantom's seed, and the split seed of the real loaders that take one (`"montgomery"`,
-            `"shenzhen"`); the other real loaders ignore it.
+        seed: the phantom's seed; for a real source, the seed of the random sample of `num_images` among the
+            images on disk (the notebooks pass their `SEED`), so that a part of a large set is not its first patients
+            and their follow-ups; `"montgomery"` and `"shenzhen"` also seed their patient split with it. Every real
+            `load_<name>` takes `seed` and passes it to `loader_options.choose_rows`; called directly, most default to
+            `seed=None`, the first `num_images` in the source's order.
         phantom: options for the phantom only, e.g. `{"findings": [...], "acquisition": "standard"}`: passed to
             `phantom.generate` when `name` is `"phantom"`, left out without a word for a real source (it has the
             findings, masks and acquisitions it has). The one place where a notebook puts its phantom-only settings,

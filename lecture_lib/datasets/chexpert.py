@@ -37,8 +37,10 @@ from lecture_lib.datasets import download as dl
 from lecture_lib.datasets.imageio import load_images, read_image
 from lecture_lib.datasets.loader_options import (
     DEFAULT_IMAGE_SIZE,
+    choose_rows,
     renamed,
     resolve_num_images,
+    resolve_seed,
     resolve_split,
     resolve_views,
 )
@@ -135,6 +137,7 @@ def load_table_images(
     *,
     not_found: str,
     max_images: int | None,
+    seed: int | None,
     num_workers: int | None,
     progress: bool,
     desc: str,
@@ -147,7 +150,8 @@ def load_table_images(
         folder: the dataset folder.
         image_size: output side in pixels.
         not_found: the message of the `DatasetNotFoundError` raised when no listed image exists.
-        max_images: keep at most this many of the present rows, in table order.
+        max_images: keep at most this many of the present rows (`None`: all), in table order.
+        seed: `None` keeps the first `max_images` present rows, an integer a random sample of them (`choose_rows`).
         num_workers: decoding threads (`None`: one per core).
         progress: show a progress bar.
         desc: the progress bar's label.
@@ -161,8 +165,7 @@ def load_table_images(
     table = table[[(folder / path).exists() for path in table[path_column]]]
     if table.empty:
         raise dl.DatasetNotFoundError(not_found)
-    if max_images is not None:
-        table = table.iloc[:max_images]
+    table = choose_rows(table, max_images, seed)
     images, _ = load_images(
         [folder / path for path in table[path_column]],
         image_size,
@@ -183,6 +186,7 @@ def load_chexpert(
     num_images: int | None = None,
     split: str = "all",
     views: Sequence[str] | str | None = None,
+    seed: int | None = None,
     download: bool = False,
     progress: bool = True,
     uncertain: str = "nan",
@@ -196,12 +200,14 @@ def load_chexpert(
     Args:
         data_dir: the dataset folder; default `data/chexpert/` (holding `CheXpert-v1.0-small/` or `CheXpert-v1.0/`).
         image_size: output side in pixels.
-        num_images: keep the first images (file order) after filtering.
+        num_images: keep `num_images` of the images on disk that match the request; `None` keeps all.
         split: `"all"` (`train.csv`, then `valid.csv` when present), `"train"` or `"val"` (`valid.csv`: 234 images
             labelled by radiologists); the former `"valid"` still works, with a `DeprecationWarning`.
         views: keep only these views, from `VIEWS`: e.g. `("PA",)` or `("LATERAL",)`; `None` keeps the frontal
             images (lateral views look nothing like the slide's PA images; the rows marked `Frontal` whose `AP/PA`
             is `LL` or `RL` are laterals, see `view_of`).
+        seed: `None`: the first `num_images` in the source's order; an integer: a random sample of `num_images`,
+            the same for the same seed (`loader_options.choose_rows`; either way in the source's order).
         download: CheXpert needs registration: `True` raises the instructions.
         progress: show a progress bar.
         uncertain: -1 policy, `"nan"`, `"ones"` or `"zeros"`.
@@ -217,11 +223,13 @@ def load_chexpert(
 
     Raises:
         DatasetNotFoundError: when the CSV or images are missing, with where to register and the layout.
-        ValueError: for a bad `split`, policy or view.
+        TypeError: for a `num_images` or `seed` that is not an integer.
+        ValueError: for a bad `split`, policy or view, or a negative `seed`.
     """
     folder = dl.dataset_folder("chexpert", data_dir)
     split = resolve_split(split, "chexpert", {"train": "train", "val": "valid"}, old_names={"valid": "val"})
     num_images = resolve_num_images(num_images, max_images, "chexpert")
+    seed = resolve_seed(seed)
     wanted = resolve_views(views, "chexpert", VIEWS)
     if frontal_only is not None:
         renamed("frontal_only", "views", "chexpert")
@@ -243,7 +251,7 @@ def load_chexpert(
         table, "Path", folder, image_size,
         not_found=f"no CheXpert image listed in {'/'.join(names)}.csv exists under {folder}.\n"
                   f"{CHEXPERT.instructions(folder)}",
-        max_images=num_images, num_workers=num_workers, progress=progress, desc="CheXpert",
+        max_images=num_images, seed=seed, num_workers=num_workers, progress=progress, desc="CheXpert",
     )  # fmt: skip
     return CXRSet(
         images=images,

@@ -35,6 +35,7 @@ import numpy as np
 from PIL import Image
 
 from lecture_lib.datasets.arraycache import MAX_SHARDS, ArrayCache, file_stamp, quantize
+from lecture_lib.datasets.loader_options import choose_positions
 
 RESAMPLING = {"area": Image.Resampling.BOX, "lanczos": Image.Resampling.LANCZOS, "bilinear": Image.Resampling.BILINEAR}
 """Antialiased resampling filters by name (Pillow widens the kernel by the scale factor when shrinking)."""
@@ -303,9 +304,10 @@ def _years(age: str) -> float:
     return int(age[:-1]) / {"D": 365.25, "W": 52.18, "M": 12.0, "Y": 1.0}[age[-1]]
 
 
-def select_dicoms(ids: list, on_disk: dict, views, num_images, num_workers, source: str):
-    """Keep the DICOMs whose header view is in `views` (None keeps all; a missing view counts as PA), then the first
-    `num_images`; return `(ids, paths, headers)`, reading each header once.
+def select_dicoms(ids: list, on_disk: dict, views, num_images, num_workers, source: str, seed: int | None = None):
+    """Keep the DICOMs whose header view is in `views` (None keeps all; a missing view counts as PA), then
+    `num_images` of them, the first or a sample drawn with `seed` (`loader_options.choose_rows`); return
+    `(ids, paths, headers)`, reading each header once.
 
     Raises:
         ValueError: if no image on disk has one of the `views`.
@@ -317,8 +319,9 @@ def select_dicoms(ids: list, on_disk: dict, views, num_images, num_workers, sour
         ids, headers = [ids[row] for row in kept], [headers[row] for row in kept]
         if not ids:
             raise ValueError(f"no {source} image on disk has the views {list(views)}")
-    if num_images is not None:
-        ids, headers = ids[:num_images], None if headers is None else headers[:num_images]
+    positions = choose_positions(len(ids), num_images, seed)
+    ids = [ids[row] for row in positions]
+    headers = None if headers is None else [headers[row] for row in positions]
     paths = [on_disk[key] for key in ids]
     return ids, paths, headers or read_dicom_headers(paths, num_workers)
 

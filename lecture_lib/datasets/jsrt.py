@@ -31,7 +31,13 @@ from PIL import Image
 from lecture_lib import labels as slide_labels
 from lecture_lib.datasets import download as dl
 from lecture_lib.datasets.imageio import load_images, shrink_masks
-from lecture_lib.datasets.loader_options import DEFAULT_IMAGE_SIZE, resolve_num_images, resolve_split
+from lecture_lib.datasets.loader_options import (
+    DEFAULT_IMAGE_SIZE,
+    choose_rows,
+    resolve_num_images,
+    resolve_seed,
+    resolve_split,
+)
 from lecture_lib.datasets.registry import JSRT
 from lecture_lib.datasets.schema import PAD, CXRSet
 
@@ -146,6 +152,7 @@ def load_jsrt(
     image_size: int = DEFAULT_IMAGE_SIZE,
     num_images: int | None = None,
     split: str = "all",
+    seed: int | None = None,
     download: bool = False,
     progress: bool = True,
     with_masks: bool = True,
@@ -157,9 +164,11 @@ def load_jsrt(
     Args:
         data_dir: the dataset folder; default `data/jsrt/`.
         image_size: output side in pixels.
-        num_images: keep the first cases (sorted by name).
+        num_images: keep `num_images` of the cases on disk (sorted by name); `None` keeps all.
         split: `"all"`: JSRT publishes no split (split by patient with `CXRSet.split`). Every image is PA, so
             there is no `views` argument.
+        seed: `None`: the first `num_images` in the source's order; an integer: a random sample of `num_images`,
+            the same for the same seed (`loader_options.choose_rows`; either way in the source's order).
         download: JSRT and SCR need registration: `True` raises the instructions.
         progress: show a progress bar.
         with_masks: attach the SCR masks found under `scr/masks/` (an error if some case lacks one).
@@ -174,10 +183,13 @@ def load_jsrt(
 
     Raises:
         DatasetNotFoundError: when the images or the clinical table are missing, with where to register.
+        TypeError: for a `num_images` or `seed` that is not an integer.
+        ValueError: for a split other than `"all"`, a `num_images` below 1 or a negative `seed`.
     """
     folder = dl.dataset_folder("jsrt", data_dir)
     resolve_split(split, "jsrt", {})
     num_images = resolve_num_images(num_images, max_images, "jsrt")
+    seed = resolve_seed(seed)
     if download:
         dl.download_dataset(JSRT, folder)
     found = dl.require(JSRT, folder, [("CLNDAT_EN.txt", "CLNDAT_EN.TXT"), "All247images"])
@@ -187,8 +199,7 @@ def load_jsrt(
     if not names:
         raise dl.DatasetNotFoundError(f"no .IMG file of the clinical tables is in {found['All247images']}.\n"
                                       f"{JSRT.instructions(folder)}")  # fmt: skip
-    if num_images is not None:
-        names = names[:num_images]
+    names = choose_rows(names, num_images, seed)
     images, _ = load_images([files[name] for name in names], image_size, reader=read_img, cache_dir=folder / "cache",
                             root=folder, num_workers=num_workers, progress=progress, desc="JSRT")  # fmt: skip
     boxes = np.full((len(names), 1, 4), PAD, dtype=np.float32)

@@ -1,18 +1,30 @@
 """The arguments every real loader shares, checked in one place.
 
 Every `load_<name>` takes `data_dir=None, *, image_size=DEFAULT_IMAGE_SIZE, num_images=None, split="all",
-download=False, progress=True` (and `views=None` where the source records views, `seed=0` where its split is
-seeded), with the defaults of `catalog.load`. Splits use one vocabulary, `SPLITS`, mapped here to each source's
-own names (CheXpert's `"valid"`, MIMIC-CXR's `"validate"`, NIH's `"train_val"`); the old spellings and arguments
-keep working for one release with a `DeprecationWarning`.
+seed=None, download=False, progress=True` (and `views=None` where the source records views), with the defaults of
+`catalog.load` except `seed`: `catalog.load` passes its own (0 by default, the notebooks' `SEED`). Splits use one
+vocabulary, `SPLITS`, mapped here to each source's own names (CheXpert's `"valid"`, MIMIC-CXR's `"validate"`, NIH's
+`"train_val"`); the old spellings and arguments keep working for one release with a `DeprecationWarning`.
+
+`num_images` and `seed` pick the images the same way in every loader (`choose_rows`, called once the table holds
+only the images on disk): `seed=None` keeps the first `num_images` in the source's order, an integer draws a random
+sample of `num_images`, returned in the source's order. The first rows of a label file are seldom a fair sample:
+NIH's first 1,500 images are a few hundred consecutive patients with their follow-ups. Montgomery and Shenzhen,
+which publish no split, take `seed=0` and use it for their patient split and for this sample.
 """
 
 from __future__ import annotations
 
 import warnings
 from collections.abc import Mapping, Sequence
+from typing import TypeVar
+
+import numpy as np
+import pandas as pd
 
 from lecture_lib.checks import check_choice, check_count
+
+Rows = TypeVar("Rows", pd.DataFrame, np.ndarray, list, tuple)
 
 DEFAULT_IMAGE_SIZE = 128
 """Side of the returned images when none is asked for: the same default as `catalog.load`."""
@@ -98,3 +110,90 @@ def resolve_views(
 def renamed(old: str, new: str, source: str) -> None:
     """Warn that `load_<source>(old=...)` is now `new=...` (`DeprecationWarning`, for one release)."""
     warnings.warn(f"load_{source}({old}=...) is now {new}=...", DeprecationWarning, stacklevel=3)
+
+
+SEED_FIX = "None keeps the first num_images in the source's order, an integer draws a random sample of them"
+"""How to fix a bad `seed`, the end of its error message."""
+
+
+def resolve_seed(seed: int | None) -> int | None:
+    """Return the checked `seed` of a loader's sample (`None` or a non-negative integer), before any file is read.
+
+    Raises:
+        TypeError: if `seed` is not `None` or an integer.
+        ValueError: for a negative `seed`.
+    """
+    return check_count(seed, "seed", minimum=0, allow_none=True, fix=SEED_FIX)
+
+
+def sample_order(count: int, seed: int | None) -> np.ndarray:
+    """Return the order in which the rows of a table of `count` rows are taken.
+
+    Args:
+        count: the number of rows, at least 0.
+        seed: `None` for the source's order; a non-negative integer for a random one.
+
+    Returns:
+        `(count,)` int64 positions: `0, 1, ..., count - 1` for `seed=None`, else
+        `np.random.default_rng(seed).permutation(count)`. `choose_positions` keeps the first `num_images`, so a
+        larger `num_images` with the same seed keeps every image of a smaller one (and reads them from the cache).
+
+    Raises:
+        TypeError: if `seed` is not `None` or an integer.
+        ValueError: for a negative `seed`.
+    """
+    seed = resolve_seed(seed)
+    if seed is None:
+        return np.arange(count, dtype=np.int64)
+    return np.random.default_rng(seed).permutation(count).astype(np.int64)
+
+
+def choose_positions(count: int, num_images: int | None, seed: int | None) -> np.ndarray:
+    """Return the sorted positions of the rows that `num_images` and `seed` keep out of `count` rows.
+
+    Args:
+        count: the number of rows on offer (the images on disk that match the request).
+        num_images: how many to keep; `None`, or a number at least `count`, keeps every row whatever `seed` is.
+        seed: `None` keeps the first `num_images` rows; an integer keeps the first `num_images` positions of
+            `sample_order(count, seed)`, a sample drawn uniformly without replacement, the same for the same seed.
+
+    Returns:
+        `(min(count, num_images),)` int64 positions in increasing order, so the rows keep the source's order (its
+        patients' follow-ups in sequence, its files in the order the cache and a partial download hold them).
+
+    Raises:
+        TypeError: if `num_images` or `seed` is not an integer (or `None`).
+        ValueError: for a `num_images` below 1 or a negative `seed`.
+    """
+    num_images = check_count(num_images, "num_images", allow_none=True, fix="None reads every image")
+    order = sample_order(count, seed)
+    if num_images is None or num_images >= count:
+        return np.arange(count, dtype=np.int64)
+    return np.sort(order[:num_images])
+
+
+def choose_rows(rows: Rows, num_images: int | None, seed: int | None) -> Rows:
+    """Keep `num_images` of `rows`: the first ones (`seed=None`) or a seeded random sample, in the rows' order.
+
+    Every loader calls this once its table holds only the images on disk (see `choose_positions` for the rule).
+
+    Args:
+        rows: a `pandas.DataFrame` (rows by position), a NumPy array (along its first axis), a list or a tuple.
+        num_images: how many to keep; `None` keeps all.
+        seed: `None`, or a non-negative integer that draws the sample.
+
+    Returns:
+        The kept rows, of the same type as `rows`.
+
+    Raises:
+        TypeError: if `num_images` or `seed` is not an integer (or `None`), or `rows` is of another type.
+        ValueError: for a `num_images` below 1 or a negative `seed`.
+    """
+    if not isinstance(rows, pd.DataFrame | np.ndarray | list | tuple):
+        raise TypeError(f"rows must be a DataFrame, an array, a list or a tuple, got {type(rows).__name__}")
+    positions = choose_positions(len(rows), num_images, seed)
+    if isinstance(rows, pd.DataFrame):
+        return rows.iloc[positions]
+    if isinstance(rows, np.ndarray):
+        return rows[positions]
+    return type(rows)(rows[position] for position in positions)

@@ -34,7 +34,13 @@ from lecture_lib import labels as slide_labels
 from lecture_lib.checks import check_count
 from lecture_lib.datasets import download as dl
 from lecture_lib.datasets.imageio import resize
-from lecture_lib.datasets.loader_options import DEFAULT_IMAGE_SIZE, resolve_num_images, resolve_split
+from lecture_lib.datasets.loader_options import (
+    DEFAULT_IMAGE_SIZE,
+    choose_positions,
+    resolve_num_images,
+    resolve_seed,
+    resolve_split,
+)
 from lecture_lib.datasets.registry import MEDMNIST
 from lecture_lib.datasets.schema import CXRSet
 
@@ -114,10 +120,11 @@ def _read_split(path: Path, split: str) -> tuple[np.ndarray, np.ndarray]:
             raise ValueError(f"{path} is damaged (a member cannot be read: {error}); {again}") from error
 
 
-def _load(flag, data_dir, image_size, num_images, split, download, progress, timeout, max_images) -> CXRSet:
+def _load(flag, data_dir, image_size, num_images, split, seed, download, progress, timeout, max_images) -> CXRSet:
     split = resolve_split(split, flag, {name: name for name in SPLITS})
     image_size = check_count(image_size, "image_size", fix="the side of the square images in pixels, e.g. 64")
     num_images = resolve_num_images(num_images, max_images, flag)
+    seed = resolve_seed(seed)
     folder = dl.dataset_folder("medmnist", data_dir)
     native = native_size_for(image_size)
     name = file_name(flag, native)
@@ -128,8 +135,9 @@ def _load(flag, data_dir, image_size, num_images, split, download, progress, tim
     images = np.concatenate([part_images for _, part_images, _ in parts])
     raw_labels = np.concatenate([part_labels for _, _, part_labels in parts])
     ids = [f"{flag}-{part}-{index}" for part, part_images, _ in parts for index in range(len(part_images))]
-    if num_images is not None:
-        images, raw_labels, ids = images[:num_images], raw_labels[:num_images], ids[:num_images]
+    if num_images is not None and num_images < len(images):
+        positions = choose_positions(len(images), num_images, seed)
+        images, raw_labels, ids = images[positions], raw_labels[positions], [ids[row] for row in positions]
     if images.ndim == 4:  # MedMNIST+ stores some sets as RGB; these two are grey, but be safe
         images = images.mean(axis=-1)
     scaled = images.astype(np.float32) / 255.0
@@ -150,6 +158,7 @@ def load_chestmnist(
     image_size: int = DEFAULT_IMAGE_SIZE,
     num_images: int | None = None,
     split: str = "all",
+    seed: int | None = None,
     download: bool = False,
     progress: bool = True,
     timeout: float = dl.DEFAULT_TIMEOUT,
@@ -160,9 +169,11 @@ def load_chestmnist(
     Args:
         data_dir: the folder holding the npz files; default `data/medmnist/`.
         image_size: output side; the native file used is the smallest of 28, 64, 128, 224 that is >= it.
-        num_images: keep the first images of the split.
+        num_images: keep `num_images` images of the split; `None` keeps all.
         split: `"all"` (train, val, then test), `"train"`, `"val"` or `"test"` (MedMNIST's split; patient ids are
             not published, so each image is its own patient). Every image is PA: there is no `views` argument.
+        seed: `None`: the first `num_images` in the source's order; an integer: a random sample of `num_images`,
+            the same for the same seed (`loader_options.choose_rows`; either way in the source's order).
         download: fetch the npz from Zenodo (MD5-checked) if missing.
         progress: show a progress bar while downloading.
         timeout: download timeout in seconds.
@@ -173,10 +184,11 @@ def load_chestmnist(
 
     Raises:
         DatasetNotFoundError: when the file is missing and `download` is False.
-        TypeError: if `image_size` or `num_images` is not an integer.
-        ValueError: for a non-positive `image_size` or `num_images`, an unknown `split`, or a damaged npz file.
+        TypeError: if `image_size`, `num_images` or `seed` is not an integer.
+        ValueError: for a non-positive `image_size` or `num_images`, a negative `seed`, an unknown `split`, or a
+            damaged npz file.
     """
-    return _load("chestmnist", data_dir, image_size, num_images, split, download, progress, timeout, max_images)
+    return _load("chestmnist", data_dir, image_size, num_images, split, seed, download, progress, timeout, max_images)
 
 
 def load_pneumoniamnist(
@@ -185,10 +197,13 @@ def load_pneumoniamnist(
     image_size: int = DEFAULT_IMAGE_SIZE,
     num_images: int | None = None,
     split: str = "all",
+    seed: int | None = None,
     download: bool = False,
     progress: bool = True,
     timeout: float = dl.DEFAULT_TIMEOUT,
     max_images: int | None = None,
 ) -> CXRSet:
     """Load PneumoniaMNIST (pediatric, normal vs pneumonia); arguments as `load_chestmnist`."""
-    return _load("pneumoniamnist", data_dir, image_size, num_images, split, download, progress, timeout, max_images)
+    return _load(
+        "pneumoniamnist", data_dir, image_size, num_images, split, seed, download, progress, timeout, max_images
+    )

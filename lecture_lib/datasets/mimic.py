@@ -27,6 +27,7 @@ from lecture_lib.datasets.chexpert import load_table_images, map_labels
 from lecture_lib.datasets.loader_options import (
     DEFAULT_IMAGE_SIZE,
     resolve_num_images,
+    resolve_seed,
     resolve_split,
     resolve_views,
 )
@@ -54,6 +55,7 @@ def load_mimic(
     num_images: int | None = None,
     split: str | None = "all",
     views: Sequence[str] | str | None = None,
+    seed: int | None = None,
     download: bool = False,
     progress: bool = True,
     labeler: str = "chexpert",
@@ -67,10 +69,12 @@ def load_mimic(
     Args:
         data_dir: the dataset folder; default `data/mimic/`.
         image_size: output side in pixels.
-        num_images: keep the first images (metadata order) after filtering.
+        num_images: keep `num_images` of the images on disk that match the request; `None` keeps all.
         split: `"all"`, or the official `"train"`, `"val"` (the file's `"validate"`) or `"test"`; the former
             `"validate"` and `None` (all) still work, with a `DeprecationWarning`.
         views: keep these `ViewPosition`s, e.g. `("PA",)` or `("LATERAL", "LL")`; `None` keeps PA and AP.
+        seed: `None`: the first `num_images` in the source's order; an integer: a random sample of `num_images`,
+            the same for the same seed (`loader_options.choose_rows`; either way in the source's order).
         download: MIMIC-CXR-JPG is credentialed: `True` raises the instructions.
         progress: show a progress bar.
         labeler: `"chexpert"` or `"negbio"`.
@@ -86,7 +90,8 @@ def load_mimic(
 
     Raises:
         DatasetNotFoundError: when files are missing, with where to apply and the layout.
-        ValueError: for a bad split or labeler.
+        TypeError: for a `num_images` or `seed` that is not an integer.
+        ValueError: for a bad split or labeler, or a negative `seed`.
     """
     folder = dl.dataset_folder("mimic", data_dir)
     if split is None:
@@ -96,6 +101,7 @@ def load_mimic(
     split = resolve_split(split, "mimic", own, old_names={"validate": "val"})
     split = None if split == "all" else split
     num_images = resolve_num_images(num_images, max_images, "mimic")
+    seed = resolve_seed(seed)
     views = resolve_views(views, "mimic", None) or ("PA", "AP")
     if labeler not in ("chexpert", "negbio"):
         raise ValueError(f"labeler must be 'chexpert' or 'negbio', got {labeler!r}")
@@ -117,7 +123,7 @@ def load_mimic(
         table, "path", folder, image_size,
         not_found=f"no MIMIC-CXR-JPG image of the metadata file exists under {folder}/files/.\n"
                   f"{MIMIC.instructions(folder)}",
-        max_images=num_images, num_workers=num_workers, progress=progress, desc="MIMIC-CXR",
+        max_images=num_images, seed=seed, num_workers=num_workers, progress=progress, desc="MIMIC-CXR",
     )  # fmt: skip
     labels = map_labels(table, uncertain, blank)
     labels[(table["_labelled"] == "left_only").to_numpy()] = np.nan  # no label row: unknown, not "not mentioned"

@@ -31,7 +31,9 @@ average of the union because the two masks do not overlap.
 
 Split: NLM publishes none. `split="train"`, `"val"` or `"test"` deals the patients 70 / 15 / 15 % exactly as
 `CXRSet.split(SPLIT_FRACTIONS, seed=seed)` does on the whole set, so `load_montgomery(split="train", seed=s)` holds
-the images of `load_montgomery().split(seed=s)[0]`, in the same order; `num_images` then keeps the first ones.
+the images of `load_montgomery().split(seed=s)[0]`, in the same order. `num_images` then keeps a random sample of
+that many drawn with the same seed (`loader_options.choose_rows`), in name order, as the other loaders do with an
+integer `seed`; as every loader does, a larger `num_images` with the same seed keeps the images of a smaller one.
 
 Example:
     >>> from lecture_lib.datasets.montgomery import load_montgomery
@@ -55,7 +57,7 @@ from PIL import Image
 from lecture_lib import labels as slide_labels
 from lecture_lib.datasets import download as dl
 from lecture_lib.datasets.imageio import load_images, read_image
-from lecture_lib.datasets.loader_options import DEFAULT_IMAGE_SIZE, resolve_num_images
+from lecture_lib.datasets.loader_options import DEFAULT_IMAGE_SIZE, choose_rows, resolve_num_images
 from lecture_lib.datasets.registry import MONTGOMERY
 from lecture_lib.datasets.schema import CXRSet
 
@@ -105,8 +107,10 @@ def check_options(image_size, num_images, split, seed) -> None:
             f"split must be one of {SPLITS}, got {split!r}; NLM publishes no split, so 'train', 'val' and 'test' "
             f"are a seeded {'/'.join(str(round(100 * share)) for share in SPLIT_FRACTIONS)} % split of the patients"
         )
-    if isinstance(seed, bool) or not isinstance(seed, int | np.integer):
-        raise ValueError(f"seed must be an integer (it seeds the patient split), got {seed!r}")
+    if isinstance(seed, bool) or not isinstance(seed, int | np.integer) or seed < 0:
+        raise ValueError(
+            f"seed must be a non-negative integer (it seeds the patient split and the sample of num_images), got {seed!r}"
+        )
 
 
 def parse_name(stem: str) -> tuple[str, float]:
@@ -373,7 +377,7 @@ def _read_mask_folder(
         raise dl.DatasetNotFoundError(
             f"{images_dir} holds no .png image; the simple layout is images/<name>.png with masks/<name>.png"
         )
-    names = select_split(sorted(paths), split, seed)[:max_images]
+    names = choose_rows(select_split(sorted(paths), split, seed), max_images, seed)
     images, _ = load_images(
         [paths[name] for name in names],
         image_size,
@@ -506,9 +510,11 @@ def load_montgomery(
     Args:
         data_dir: the dataset folder; default `data/montgomery/`.
         image_size: output side `S` in pixels.
-        num_images: keep the first images (sorted by name) of the split; `None` keeps all.
+        num_images: keep `num_images` images of the split (a random sample drawn with `seed`, in name order);
+            `None` keeps all.
         split: `"all"`, or `"train"`, `"val"`, `"test"`: a seeded 70 / 15 / 15 % patient split (module docstring).
-        seed: seed of that split.
+        seed: a non-negative integer, the seed of that split and of the sample of `num_images` (the same seed, the
+            same images; `loader_options.choose_rows`).
         download: fetch and unpack `NLM-MontgomeryCXRSet.zip` (about 600 MB, no published hash) first. Every image
             is PA: there is no `views` argument.
         mask_names: channels among `"right_lung"`, `"left_lung"` (the patient's sides) and `"lungs"` (the union), in
@@ -554,7 +560,7 @@ def load_montgomery(
             )
         return _read_mask_folder(folder, image_size, num_images, split, seed, wanted != (), num_workers, progress)
     files = list_images(root / "CXR_png", "MCUCXR")
-    names = select_split(sorted(files), split, seed)[:num_images]
+    names = choose_rows(select_split(sorted(files), split, seed), num_images, seed)
     images, sizes = load_images(
         [files[name] for name in names],
         image_size,

@@ -43,7 +43,14 @@ import pandas as pd
 from lecture_lib import labels as slide_labels
 from lecture_lib.datasets import download as dl
 from lecture_lib.datasets.imageio import load_images
-from lecture_lib.datasets.loader_options import DEFAULT_IMAGE_SIZE, resolve_num_images, resolve_split, resolve_views
+from lecture_lib.datasets.loader_options import (
+    DEFAULT_IMAGE_SIZE,
+    choose_rows,
+    resolve_num_images,
+    resolve_seed,
+    resolve_split,
+    resolve_views,
+)
 from lecture_lib.datasets.registry import NIH
 from lecture_lib.datasets.schema import PAD, CXRSet
 
@@ -182,6 +189,7 @@ def load_nih(
     num_images: int | None = None,
     split: str = "all",
     views: Sequence[str] | str | None = None,
+    seed: int | None = None,
     download: bool = False,
     progress: bool = True,
     with_boxes: bool = False,
@@ -198,11 +206,13 @@ def load_nih(
     Args:
         data_dir: the dataset folder; default `data/nih/` (see `lecture_lib.config.data_dir`).
         image_size: output side in pixels.
-        num_images: keep the first `num_images` images (in file order) after filtering; `None` keeps all.
+        num_images: keep `num_images` of the images on disk that match the request; `None` keeps all.
         split: `"all"`, `"train"` (NIH's `train_val_list.txt`) or `"test"` (`test_list.txt`), the patient-level
             lists (NIH publishes no validation list: split `"train"` by patient with `CXRSet.split`). The former
             `"train_val"` still works, with a `DeprecationWarning`.
         views: keep only these `View Position`s, e.g. `("PA",)`; `None` keeps PA and AP.
+        seed: `None`: the first `num_images` in the source's order; an integer: a random sample of `num_images`,
+            the same for the same seed (`loader_options.choose_rows`; either way in the source's order).
         download: fetch the label files and the archives numbered in `archives` first (resumable by restarting,
             extracted safely). The archives are checked against NIH's MD5s; the label files come from a third-party
             mirror with no published hash, so check them as their `registry.NIH` notes say.
@@ -221,11 +231,13 @@ def load_nih(
 
     Raises:
         DatasetNotFoundError: when the label file or all images are missing (with download instructions).
-        ValueError: for a bad `split`, `views` or `archives`.
+        TypeError: for a `num_images` or `seed` that is not an integer.
+        ValueError: for a bad `split`, `views` or `archives`, or a negative `seed`.
     """
     folder = dl.dataset_folder("nih", data_dir)
     split = resolve_split(split, "nih", {"train": "train_val", "test": "test"}, old_names={"train_val": "train"})
     num_images = resolve_num_images(num_images, max_images, "nih")
+    seed = resolve_seed(seed)
     wanted_views = resolve_views(views, "nih", ("PA", "AP")) or ("PA", "AP")
     bad = [number for number in archives if not (isinstance(number, int) and 1 <= number <= 12)]
     if bad:
@@ -267,8 +279,7 @@ def load_nih(
             f"others are in the archives not unpacked there: call load_nih(download=True, archives=range(1, 13))",
             stacklevel=2,
         )
-    if num_images is not None:
-        table = table.iloc[:num_images]
+    table = choose_rows(table, num_images, seed)
     names = table["image"].tolist()
     images, sizes = load_images(
         [on_disk[name] for name in names],

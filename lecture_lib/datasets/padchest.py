@@ -53,8 +53,10 @@ from lecture_lib.datasets.loader_options import (
     DEFAULT_IMAGE_SIZE,
     renamed,
     resolve_num_images,
+    resolve_seed,
     resolve_split,
     resolve_views,
+    sample_order,
 )
 from lecture_lib.datasets.registry import PADCHEST
 from lecture_lib.datasets.schema import CXRSet
@@ -177,6 +179,7 @@ def load_padchest(
     num_images: int | None = None,
     split: str = "all",
     views: Sequence[str] | str | None = None,
+    seed: int | None = None,
     download: bool = False,
     progress: bool = True,
     num_workers: int | None = None,
@@ -188,10 +191,13 @@ def load_padchest(
     Args:
         data_dir: the dataset folder; default `data/padchest/`.
         image_size: output side in pixels.
-        num_images: keep the first readable images (CSV order) on disk.
+        num_images: keep `num_images` readable images of those on disk; `None` keeps all. An image that cannot be
+            read is replaced by the next one in `loader_options.sample_order` (the next in the CSV for `seed=None`).
         split: `"all"`: PADChest publishes no split (split by patient with `CXRSet.split`).
         views: `Projection` values to keep, from `PROJECTIONS` (any case); `None` keeps the frontal ones, `FRONTAL`
             = `("PA", "AP", "AP_horizontal")`; add `"L"` for laterals.
+        seed: `None`: the first `num_images` in the source's order; an integer: a random sample of `num_images`,
+            the same for the same seed (`loader_options.choose_rows`; either way in the source's order).
         download: PADChest needs a request form: `True` raises the instructions.
         progress: show a progress bar.
         num_workers: decoding threads.
@@ -206,12 +212,13 @@ def load_padchest(
 
     Raises:
         DatasetNotFoundError: when the CSV or the images are missing, or no listed image can be read.
-        ValueError: for a `num_images` that is not a positive integer, a split other than `"all"` or an unknown
-            view.
+        TypeError: for a `num_images` or `seed` that is not an integer.
+        ValueError: for a `num_images` below 1, a negative `seed`, a split other than `"all"` or an unknown view.
     """
     folder = dl.dataset_folder("padchest", data_dir)
     resolve_split(split, "padchest", {})
     num_images = resolve_num_images(num_images, max_images, "padchest")
+    seed = resolve_seed(seed)
     if projections is not None:
         renamed("projections", "views", "padchest")
         views = projections if views is None else views
@@ -233,10 +240,12 @@ def load_padchest(
         unreadable[name] = "missing" if isinstance(error, FileNotFoundError) else str(error.__cause__ or error)
 
     wanted = len(table) if num_images is None else num_images
-    parts: list[tuple[pd.DataFrame, np.ndarray]] = []
+    order = sample_order(len(table), seed)  # the first `wanted` of it are choose_rows' sample
+    parts: list[tuple[np.ndarray, pd.DataFrame, np.ndarray]] = []
     start = tried = 0
     while wanted > 0 and start < len(table):  # replace unreadable images by the next ones, up to num_images
-        batch = table.iloc[start : start + wanted]
+        positions = np.sort(order[start : start + wanted])
+        batch = table.iloc[positions]
         start += len(batch)
         tried += len(batch)
         paths = [folder / str(row.ImageDir) / row.ImageID for row in batch[["ImageDir", "ImageID"]].itertuples()]
@@ -253,7 +262,7 @@ def load_padchest(
             on_error=skip,
         )
         readable = sizes[:, 0] > 0
-        parts.append((batch[readable], _keep_rows(images, readable)))
+        parts.append((positions[readable], batch[readable], _keep_rows(images, readable)))
         wanted -= int(readable.sum())
     if unreadable:
         shown = ", ".join(f"{name} ({reason})" for name, reason in list(unreadable.items())[:10])
@@ -264,13 +273,17 @@ def load_padchest(
             "these files should be there.",
             stacklevel=2,
         )
-    table = pd.concat([rows for rows, _ in parts])
+    table = pd.concat([rows for _, rows, _ in parts])
     if table.empty:
         raise dl.DatasetNotFoundError(
             f"none of the {tried} PADChest images tried under {folder} could be read (see the warning); fetch the "
             f"zips again.\n{PADCHEST.instructions(folder)}"
         )
-    images = parts[0][1] if len(parts) == 1 else np.concatenate([part for _, part in parts])
+    images = parts[0][2] if len(parts) == 1 else np.concatenate([part for _, _, part in parts])
+    positions = np.concatenate([kept for kept, _, _ in parts])
+    if np.any(np.diff(positions) < 0):  # replacements drawn with a seed: back to the CSV's order
+        back = np.argsort(positions)
+        table, images = table.iloc[back], images[back]
     return CXRSet(
         images=images,
         labels=map_labels(table["Labels"].tolist()),

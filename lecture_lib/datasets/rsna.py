@@ -23,7 +23,13 @@ import pandas as pd
 from lecture_lib import labels as slide_labels
 from lecture_lib.datasets import download as dl
 from lecture_lib.datasets.imageio import load_images, select_dicoms
-from lecture_lib.datasets.loader_options import DEFAULT_IMAGE_SIZE, resolve_num_images, resolve_split, resolve_views
+from lecture_lib.datasets.loader_options import (
+    DEFAULT_IMAGE_SIZE,
+    resolve_num_images,
+    resolve_seed,
+    resolve_split,
+    resolve_views,
+)
 from lecture_lib.datasets.registry import RSNA
 from lecture_lib.datasets.schema import PAD, CXRSet
 
@@ -60,6 +66,7 @@ def load_rsna(
     num_images: int | None = None,
     split: str = "all",
     views: Sequence[str] | str | None = None,
+    seed: int | None = None,
     download: bool = False,
     progress: bool = True,
     only_positive: bool = False,
@@ -71,11 +78,13 @@ def load_rsna(
     Args:
         data_dir: the dataset folder; default `data/rsna/`.
         image_size: output side in pixels.
-        num_images: keep the first patients (in CSV order) whose DICOM is on disk.
+        num_images: keep `num_images` of the patients (in CSV order) whose DICOM is on disk; `None` keeps all.
         split: `"all"`: the challenge's labelled images, with no official split (split by patient with
             `CXRSet.split`).
         views: keep these DICOM View Positions, `("PA",)` or `("AP",)`; `None` keeps both (the headers of every
             candidate image are read first when given).
+        seed: `None`: the first `num_images` in the source's order; an integer: a random sample of `num_images`,
+            the same for the same seed (`loader_options.choose_rows`; either way in the source's order).
         download: RSNA is a Kaggle competition: `True` raises the instructions (accept the rules first).
         progress: show a progress bar.
         only_positive: keep only patients with pneumonia boxes.
@@ -93,6 +102,7 @@ def load_rsna(
     folder = dl.dataset_folder("rsna", data_dir)
     resolve_split(split, "rsna", {})
     num_images = resolve_num_images(num_images, max_images, "rsna")
+    seed = resolve_seed(seed)
     views = resolve_views(views, "rsna", ("PA", "AP"))
     if download:
         dl.download_dataset(RSNA, folder)
@@ -111,7 +121,7 @@ def load_rsna(
         raise dl.DatasetNotFoundError(
             f"no DICOM listed in {LABEL_FILE} was found in {folder}/stage_2_train_images/.\n{RSNA.instructions(folder)}"
         )
-    ids, paths, headers = select_dicoms(ids, on_disk, views, num_images, num_workers, "rsna")
+    ids, paths, headers = select_dicoms(ids, on_disk, views, num_images, num_workers, "rsna", seed=seed)
     images, sizes = load_images(paths, image_size, cache_dir=folder / "cache", root=folder, tag="dicom-",
                                 num_workers=num_workers, progress=progress, desc="RSNA")  # fmt: skip
     width = max(1, max(int((groups[pid]["Target"] == 1).sum()) for pid in ids))

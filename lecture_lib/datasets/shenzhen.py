@@ -17,7 +17,8 @@ Formats handled here (the NLM helpers are shared with `montgomery.py`):
 Labels and `targets` follow `montgomery`: normal images are No Finding = 1 and 0 for the 14 findings, TB images are
 No Finding = 0 and NaN for the 14 findings; `targets["tuberculosis"]` holds the flag, plus `age_years`, `sex` and
 `reading` from the clinical readings. `split` deals patients 70 / 15 / 15 % like `CXRSet.split` on the whole set
-(before images without a mask are left out, so an image's part never depends on the masks).
+(before images without a mask are left out, so an image's part never depends on the masks); `num_images` then keeps
+a random sample drawn with the same seed, as in `montgomery`.
 
 Example:
     >>> from lecture_lib.datasets.shenzhen import load_shenzhen
@@ -37,7 +38,7 @@ import numpy as np
 
 from lecture_lib.datasets import download as dl
 from lecture_lib.datasets.imageio import load_images
-from lecture_lib.datasets.loader_options import DEFAULT_IMAGE_SIZE, resolve_num_images
+from lecture_lib.datasets.loader_options import DEFAULT_IMAGE_SIZE, choose_rows, resolve_num_images
 from lecture_lib.datasets.montgomery import (
     AGE_PATTERN,
     NO_READING,
@@ -121,11 +122,13 @@ def load_shenzhen(
     Args:
         data_dir: the dataset folder; default `data/shenzhen/`.
         image_size: output side `S` in pixels.
-        num_images: keep the first images (sorted by name) of the split, after images without a mask are left out.
+        num_images: keep `num_images` images of the split (a random sample drawn with `seed`, in name order), after
+            images without a mask are left out; `None` keeps all.
         download: fetch and unpack `ChinaSet_AllFiles.zip` (about 3.8 GB, no published hash) first; the masks are
             a separate download (see `data/README.md`).
         split: `"all"`, or `"train"`, `"val"`, `"test"`: a seeded 70 / 15 / 15 % patient split.
-        seed: seed of that split.
+        seed: a non-negative integer, the seed of that split and of the sample of `num_images` (the same seed, the
+            same images; `loader_options.choose_rows`).
         with_masks: `None` attaches the masks when their folder is found (leaving out, with a warning, the images
             that have none); `True` requires them; `False` loads every image without masks.
         masks_dir: the masks' folder, if not one of `MASK_DIRS`; relative paths start at the dataset folder.
@@ -193,7 +196,7 @@ def load_shenzhen(
                 stacklevel=2,
             )
         names = [name for name in names if name in mask_paths]
-    names = names[:num_images]
+    names = choose_rows(names, num_images, seed)
     images, _ = load_images(
         [files[name] for name in names],
         image_size,

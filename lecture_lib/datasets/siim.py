@@ -25,7 +25,13 @@ import pandas as pd
 from lecture_lib import labels as slide_labels
 from lecture_lib.datasets import download as dl
 from lecture_lib.datasets.imageio import load_images, select_dicoms, shrink_masks
-from lecture_lib.datasets.loader_options import DEFAULT_IMAGE_SIZE, resolve_num_images, resolve_split, resolve_views
+from lecture_lib.datasets.loader_options import (
+    DEFAULT_IMAGE_SIZE,
+    resolve_num_images,
+    resolve_seed,
+    resolve_split,
+    resolve_views,
+)
 from lecture_lib.datasets.registry import SIIM
 from lecture_lib.datasets.schema import CXRSet
 
@@ -118,6 +124,7 @@ def load_siim(
     num_images: int | None = None,
     split: str = "all",
     views: Sequence[str] | str | None = None,
+    seed: int | None = None,
     download: bool = False,
     progress: bool = True,
     only_positive: bool = False,
@@ -129,11 +136,13 @@ def load_siim(
     Args:
         data_dir: the dataset folder; default `data/siim/`.
         image_size: output side in pixels.
-        num_images: keep the first images (in CSV order) that have a DICOM on disk.
+        num_images: keep `num_images` of the images (in CSV order) that have a DICOM on disk; `None` keeps all.
         split: `"all"`: the challenge's labelled images, with no official split (split by patient with
             `CXRSet.split`).
         views: keep these DICOM View Positions, `("PA",)` or `("AP",)`; `None` keeps both (the headers of every
             candidate image are read first when given).
+        seed: `None`: the first `num_images` in the source's order; an integer: a random sample of `num_images`,
+            the same for the same seed (`loader_options.choose_rows`; either way in the source's order).
         download: SIIM-ACR is a Kaggle competition: `True` raises the instructions (accept the rules first).
         progress: show a progress bar.
         only_positive: keep only images with a pneumothorax.
@@ -151,6 +160,7 @@ def load_siim(
     folder = dl.dataset_folder("siim", data_dir)
     resolve_split(split, "siim", {})
     num_images = resolve_num_images(num_images, max_images, "siim")
+    seed = resolve_seed(seed)
     views = resolve_views(views, "siim", ("PA", "AP"))
     if download:
         dl.download_dataset(SIIM, folder)
@@ -161,7 +171,7 @@ def load_siim(
     if not ids:
         raise dl.DatasetNotFoundError(f"no DICOM listed in the RLE file was found under {folder}.\n"
                                       f"{SIIM.instructions(folder)}")  # fmt: skip
-    ids, paths, headers = select_dicoms(ids, on_disk, views, num_images, num_workers, "siim")
+    ids, paths, headers = select_dicoms(ids, on_disk, views, num_images, num_workers, "siim", seed=seed)
     images, sizes = load_images(paths, image_size, cache_dir=folder / "cache", root=folder, tag="dicom-",
                                 num_workers=num_workers, progress=progress, desc="SIIM")  # fmt: skip
     masks = np.zeros((len(ids), image_size, image_size, 1), dtype=np.uint8)
