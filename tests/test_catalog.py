@@ -4,7 +4,7 @@ import importlib
 
 import numpy as np
 import pytest
-from loader_fixtures import make_nih
+from loader_fixtures import NIH_ROWS, make_nih, seeded_sample
 
 from lecture_lib.datasets import catalog
 
@@ -166,6 +166,32 @@ def test_every_real_loader_has_the_common_signature_and_catalog_defaults(name):
     if "views" in parameters:
         assert parameters["views"].default is None, name
     assert not {"frontal_only", "projections"} & {p for p in parameters if parameters[p].default is not None}
+
+
+@pytest.mark.parametrize("name", sorted(set(catalog.SOURCES) - {"phantom"}))
+def test_every_real_loader_takes_a_keyword_seed(name):
+    # None (the source's order) by default; 0 for the two NLM sets, whose seed also deals their patient split
+    import inspect
+
+    seed = inspect.signature(catalog._resolve(name)[1]).parameters["seed"]
+    assert seed.kind is inspect.Parameter.KEYWORD_ONLY
+    assert seed.default == (0 if name in ("montgomery", "shenzhen") else None), name
+
+
+def test_load_draws_a_real_sample_with_its_seed(tmp_path, monkeypatch):
+    from lecture_lib.datasets import nih
+
+    files = [row[0] for row in NIH_ROWS]
+    folder = make_nih(tmp_path / "nih")
+    default = catalog.load("nih", data_dir=folder, image_size=32, num_images=2, progress=False)
+    assert default.meta["file"].tolist() == seeded_sample(files, 2, 0) != files[:2]  # seed=0, not the first two
+    monkeypatch.setenv("LECTURE_DATA_DIR", str(tmp_path))  # as the notebooks find data/nih/
+    for seed in (1, 42):
+        drawn = catalog.load("nih", image_size=32, num_images=2, seed=seed, progress=False)
+        assert drawn.meta["file"].tolist() == seeded_sample(files, 2, seed)
+        direct = nih.load_nih(image_size=32, num_images=2, seed=seed, progress=False)
+        np.testing.assert_array_equal(drawn.images, direct.images)
+    assert nih.load_nih(image_size=32, num_images=2, progress=False).meta["file"].tolist() == files[:2]
 
 
 def test_catalog_and_registry_name_the_same_datasets():

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
-from loader_fixtures import make_chexpert, make_mimic
+from loader_fixtures import BAD_SEEDS, another_seed, make_chexpert, make_mimic, seeded_sample
 
 from lecture_lib import labels
 from lecture_lib.datasets import chexpert, download, mimic
@@ -140,3 +140,48 @@ def test_mimic_image_of_a_study_without_a_label_row_is_unknown(tmp_path):
 def test_mimic_is_credentialed(tmp_path):
     with pytest.raises(download.DatasetNotFoundError, match="(?s)credentialed access.*physionet.*files/p10"):
         mimic.load_mimic(tmp_path, download=True)
+
+
+# ------------------------------------------------------------------------------------------ num_images and seed
+
+
+def test_chexpert_num_images_takes_the_first_images_or_a_seeded_sample(tmp_path):
+    folder = make_chexpert(tmp_path)
+    every = ("PA", "AP", "LATERAL")
+    files = chexpert.load_chexpert(folder, image_size=16, views=every, progress=False).meta["file"].tolist()
+    grey = {name: 50 * (index + 1) for index, name in enumerate(files)}  # make_chexpert: JPEG i is 50 (i + 1)
+    first = chexpert.load_chexpert(folder, image_size=16, num_images=2, views=every, progress=False)
+    assert len(files) == 4 and first.meta["file"].tolist() == files[:2]
+    for seed in (0, another_seed(files, 2, 0)):
+        drawn = chexpert.load_chexpert(folder, image_size=16, num_images=2, views=every, seed=seed, progress=False)
+        expected = seeded_sample(files, 2, seed)
+        assert drawn.meta["file"].tolist() == expected
+        np.testing.assert_allclose(drawn.images[:, 0, 0, 0], [grey[name] / 255 for name in expected], atol=2 / 255)
+    frontal = [name for name in files if "frontal" in name]  # views=None: the frontal images only
+    drawn = chexpert.load_chexpert(folder, image_size=16, num_images=2, seed=5, progress=False)
+    assert drawn.meta["file"].tolist() == seeded_sample(frontal, 2, 5)
+
+
+def test_mimic_num_images_takes_the_first_images_or_a_seeded_sample(tmp_path):
+    folder = make_mimic(tmp_path, unlabelled_study=True)
+    every = ("PA", "AP", "LATERAL")
+    files = mimic.load_mimic(folder, image_size=16, views=every, progress=False).meta["file"].tolist()
+    grey = dict(zip(files, (100, 150, 200, 250), strict=True))  # d1 ... d4 of make_mimic
+    assert [name[-6:] for name in files] == ["d1.jpg", "d2.jpg", "d3.jpg", "d4.jpg"]
+    first = mimic.load_mimic(folder, image_size=16, num_images=3, views=every, progress=False)
+    assert first.meta["file"].tolist() == files[:3]
+    for seed in (0, another_seed(files, 2, 0)):
+        drawn = mimic.load_mimic(folder, image_size=16, num_images=2, views=every, seed=seed, progress=False)
+        expected = seeded_sample(files, 2, seed)
+        assert drawn.meta["file"].tolist() == expected
+        np.testing.assert_allclose(drawn.images[:, 0, 0, 0], [grey[name] / 255 for name in expected], atol=2 / 255)
+        unlabelled = [name.endswith("d4.jpg") for name in expected]  # d4's study has no label row: all NaN
+        assert np.isnan(drawn.labels).all(axis=1).tolist() == unlabelled
+
+
+@pytest.mark.parametrize(("seed", "error", "message"), BAD_SEEDS)
+def test_chexpert_and_mimic_name_a_bad_seed_before_reading_files(tmp_path, seed, error, message):
+    with pytest.raises(error, match=message):
+        chexpert.load_chexpert(tmp_path, num_images=2, seed=seed)
+    with pytest.raises(error, match=message):
+        mimic.load_mimic(tmp_path, num_images=2, seed=seed)

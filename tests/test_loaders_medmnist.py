@@ -8,7 +8,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from loader_fixtures import faulty_server
+from loader_fixtures import BAD_SEEDS, another_seed, faulty_server, seeded_sample
 
 from lecture_lib import labels
 from lecture_lib.datasets import download, medmnist, registry
@@ -128,3 +128,42 @@ def test_a_damaged_npz_is_named_with_the_fix(tmp_path):
     (tmp_path / "chestmnist.npz").write_bytes(buffer.getvalue())
     with pytest.raises(ValueError, match=r"not a MedMNIST file: it lacks \['train_images', 'train_labels'\]"):
         medmnist.load_chestmnist(tmp_path, image_size=28)
+
+
+# ------------------------------------------------------------------------------------------ num_images and seed
+
+
+def test_chestmnist_num_images_takes_the_first_images_or_a_seeded_sample(tmp_path):
+    body, arrays = npz_bytes()
+    (tmp_path / "chestmnist.npz").write_bytes(body)
+    parts = ("train", "val", "test")
+    ids = [f"chestmnist-{part}-{index}" for part in parts for index in range(4)]
+    images = np.concatenate([arrays[f"{part}_images"] for part in parts]) / 255.0
+    columns = np.concatenate([arrays[f"{part}_labels"] for part in parts])
+    first = medmnist.load_chestmnist(tmp_path, image_size=28, num_images=5, progress=False)
+    assert first.patient_ids.tolist() == ids[:5]  # seed=None: train, then val
+    for seed in (0, another_seed(ids, 5, 0)):
+        drawn = medmnist.load_chestmnist(tmp_path, image_size=28, num_images=5, seed=seed, progress=False)
+        expected = seeded_sample(ids, 5, seed)
+        rows = [ids.index(name) for name in expected]
+        assert drawn.patient_ids.tolist() == expected
+        np.testing.assert_allclose(drawn.images[..., 0], images[rows], atol=1e-7)
+        np.testing.assert_array_equal(drawn.labels[:, medmnist.CHESTMNIST_TO_SLIDE], columns[rows])
+    test_ids = [f"chestmnist-test-{index}" for index in range(4)]
+    drawn = medmnist.load_chestmnist(tmp_path, image_size=28, num_images=2, split="test", seed=3, progress=False)
+    assert drawn.patient_ids.tolist() == seeded_sample(test_ids, 2, 3)
+    assert len(medmnist.load_chestmnist(tmp_path, image_size=28, num_images=12, seed=3, progress=False)) == 12
+
+
+def test_pneumoniamnist_takes_seed_too(tmp_path):
+    body, _ = npz_bytes(columns=1)
+    (tmp_path / "pneumoniamnist.npz").write_bytes(body)
+    ids = [f"pneumoniamnist-val-{index}" for index in range(4)]
+    drawn = medmnist.load_pneumoniamnist(tmp_path, image_size=28, num_images=3, split="val", seed=8, progress=False)
+    assert drawn.patient_ids.tolist() == seeded_sample(ids, 3, 8)
+
+
+@pytest.mark.parametrize(("seed", "error", "match"), BAD_SEEDS)
+def test_a_bad_seed_is_named_before_the_file_is_read(tmp_path, seed, error, match):
+    with pytest.raises(error, match=match):
+        medmnist.load_chestmnist(tmp_path, image_size=28, num_images=2, seed=seed)

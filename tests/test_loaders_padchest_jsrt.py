@@ -8,7 +8,7 @@ import warnings
 import numpy as np
 import pandas as pd
 import pytest
-from loader_fixtures import make_jsrt, make_padchest
+from loader_fixtures import BAD_SEEDS, another_seed, make_jsrt, make_padchest, seeded_sample
 from PIL import Image
 
 from lecture_lib import labels
@@ -173,3 +173,62 @@ def test_load_jsrt_boxes_masks_landmarks(tmp_path):
 def test_jsrt_needs_registration(tmp_path):
     with pytest.raises(download.DatasetNotFoundError, match="(?s)db.jsrt.or.jp.*scr/masks/right lung"):
         jsrt.load_jsrt(tmp_path)
+
+
+# ------------------------------------------------------------------------------------------ num_images and seed
+
+PADCHEST_FRONTAL = ["0/a.png", "0/b.png", "1/d.png", "1/e.png"]
+"""The frontal images of `make_padchest` in CSV order (c is a lateral); patients p1, p2, p3, p4."""
+
+
+def test_padchest_num_images_takes_the_first_images_or_a_seeded_sample(tmp_path):
+    folder = make_padchest(tmp_path)
+    first = padchest.load_padchest(folder, image_size=16, num_images=2, progress=False)
+    assert first.meta["file"].tolist() == PADCHEST_FRONTAL[:2]
+    for seed in (0, another_seed(PADCHEST_FRONTAL, 2, 0)):
+        drawn = padchest.load_padchest(folder, image_size=16, num_images=2, seed=seed, progress=False)
+        expected = seeded_sample(PADCHEST_FRONTAL, 2, seed)
+        assert drawn.meta["file"].tolist() == expected
+        patients = {"0/a.png": "p1", "0/b.png": "p2", "1/d.png": "p3", "1/e.png": "p4"}
+        assert drawn.patient_ids.tolist() == [patients[name] for name in expected]
+        assert np.isnan(drawn.labels).all(axis=1).tolist() == [name == "1/d.png" for name in expected]  # 'exclude'
+
+
+def test_padchest_replaces_an_unreadable_sampled_image_by_the_next_draw_and_keeps_csv_order(tmp_path):
+    folder = make_padchest(tmp_path)
+    (folder / "1" / "d.png").write_bytes(b"not a png")
+    bad = PADCHEST_FRONTAL.index("1/d.png")
+    # A seed whose first two draws hold d and whose third draw (d's replacement) comes before the other one in the
+    # CSV, so that the rows must be put back in order; the expected rows come from NumPy's permutation alone.
+    for seed in range(1000):
+        order = np.random.default_rng(seed).permutation(len(PADCHEST_FRONTAL)).tolist()
+        if bad in order[:2] and order[2] < order[1 - order.index(bad)]:
+            break
+    else:
+        pytest.fail("no seed below 1000 puts d among the first two draws with an earlier replacement")
+    expected = [PADCHEST_FRONTAL[position] for position in sorted([order[1 - order.index(bad)], order[2]])]
+    with pytest.warns(UserWarning, match="1 of 3 PADChest images could not be read"):
+        drawn = padchest.load_padchest(folder, image_size=16, num_images=2, seed=seed, progress=False)
+    assert drawn.meta["file"].tolist() == expected and list(drawn.unreadable) == ["1/d.png"]
+    assert drawn.labels[:, C("No Finding")].tolist() == [1.0 if name == "0/a.png" else 0.0 for name in expected]
+
+
+def test_jsrt_num_images_takes_the_first_cases_or_a_seeded_sample(tmp_path):
+    folder = make_jsrt(tmp_path, landmarks=False)
+    cases = ["JPCLN001", "JPCLN002", "JPCNN001"]
+    codes = {"JPCLN001": C("Nodule"), "JPCLN002": C("Mass"), "JPCNN001": -1}  # 15 mm, 40 mm, no nodule
+    first = jsrt.load_jsrt(folder, image_size=8, num_images=2, with_masks=False, progress=False)
+    assert first.patient_ids.tolist() == cases[:2]
+    for seed in (0, another_seed(cases, 2, 0)):
+        drawn = jsrt.load_jsrt(folder, image_size=8, num_images=2, seed=seed, progress=False)
+        expected = seeded_sample(cases, 2, seed)
+        assert drawn.patient_ids.tolist() == expected and drawn.masks.shape == (2, 8, 8, 2)
+        assert drawn.box_classes[:, 0].tolist() == [codes[name] for name in expected]
+
+
+@pytest.mark.parametrize(("seed", "error", "message"), BAD_SEEDS)
+def test_padchest_and_jsrt_name_a_bad_seed_before_reading_files(tmp_path, seed, error, message):
+    with pytest.raises(error, match=message):
+        padchest.load_padchest(tmp_path, num_images=2, seed=seed)
+    with pytest.raises(error, match=message):
+        jsrt.load_jsrt(tmp_path, num_images=2, seed=seed)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from loader_fixtures import REALDATA, make_rsna, make_siim, ramp, rle2mask
+from loader_fixtures import BAD_SEEDS, REALDATA, another_seed, make_rsna, make_siim, ramp, rle2mask, seeded_sample
 
 from lecture_lib import labels
 from lecture_lib.datasets import download, rsna, siim
@@ -126,3 +126,44 @@ def test_rsna_and_siim_take_views_num_images_and_fill_meta_from_the_headers(tmp_
     assert siim_set.meta["file"].iloc[0] == "dicom-images-train/1.2.study0/1.2.series0/1.2.3.1.dcm"
     with pytest.warns(DeprecationWarning, match="max_images"):
         assert len(siim.load_siim(tmp_path / "siim", image_size=16, max_images=2, progress=False)) == 2
+
+
+# ------------------------------------------------------------------------------------------ num_images and seed
+
+
+def test_siim_num_images_takes_the_first_images_or_a_seeded_sample(tmp_path):
+    folder = make_siim(tmp_path)
+    ids = ["1.2.3.1", "1.2.3.2", "1.2.3.3"]  # the RLE file's order; 1.2.3.9 has no DICOM
+    positive = {"1.2.3.1": 1.0, "1.2.3.2": 0.0, "1.2.3.3": 1.0}  # img2 is ' -1'
+    first = siim.load_siim(folder, image_size=16, num_images=2, progress=False)
+    assert first.patient_ids.tolist() == ["pat-0", "pat-1"]
+    for seed in (0, another_seed(ids, 2, 0)):
+        for views in (None, ("PA", "AP")):  # with views, the sample is drawn after the headers are read
+            drawn = siim.load_siim(folder, image_size=64, num_images=2, views=views, seed=seed, progress=False)
+            expected = seeded_sample(ids, 2, seed)
+            assert drawn.patient_ids.tolist() == [f"pat-{ids.index(name)}" for name in expected]
+            assert drawn.labels[:, labels.code_of("Pneumothorax")].tolist() == [positive[name] for name in expected]
+            # at the DICOMs' own 64 px, img1 has 32 + 32 mask pixels and img3 one run of 64
+            assert drawn.masks.sum(axis=(1, 2, 3)).tolist() == [64 * positive[name] for name in expected]
+
+
+def test_rsna_num_images_takes_the_first_patients_or_a_seeded_sample(tmp_path):
+    folder = make_rsna(tmp_path)
+    ids = ["aaa", "bbb", "ccc"]
+    assert rsna.load_rsna(folder, image_size=16, num_images=2, progress=False).patient_ids.tolist() == ids[:2]
+    for seed in (0, another_seed(ids, 2, 0)):
+        drawn = rsna.load_rsna(folder, image_size=16, num_images=2, seed=seed, progress=False)
+        expected = seeded_sample(ids, 2, seed)
+        assert drawn.patient_ids.tolist() == expected
+        assert [int((row >= 0).sum()) for row in drawn.box_classes] == [2 if pid == "aaa" else 0 for pid in expected]
+    for seed in range(4):  # views: the sample is drawn among the PA patients bbb and ccc
+        drawn = rsna.load_rsna(folder, image_size=16, views="PA", num_images=1, seed=seed, progress=False)
+        assert drawn.patient_ids.tolist() == seeded_sample(["bbb", "ccc"], 1, seed)
+
+
+@pytest.mark.parametrize(("seed", "error", "message"), BAD_SEEDS)
+def test_siim_and_rsna_name_a_bad_seed_before_reading_files(tmp_path, seed, error, message):
+    with pytest.raises(error, match=message):
+        siim.load_siim(tmp_path, num_images=2, seed=seed)
+    with pytest.raises(error, match=message):
+        rsna.load_rsna(tmp_path, num_images=2, seed=seed)
