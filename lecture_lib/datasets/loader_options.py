@@ -9,8 +9,9 @@ vocabulary, `SPLITS`, mapped here to each source's own names (CheXpert's `"valid
 `num_images` and `seed` pick the images the same way in every loader (`choose_rows`, called once the table holds
 only the images on disk): `seed=None` keeps the first `num_images` in the source's order, an integer draws a random
 sample of `num_images`, returned in the source's order. The first rows of a label file are seldom a fair sample:
-NIH's first 1,500 images are a few hundred consecutive patients with their follow-ups. Montgomery and Shenzhen,
-which publish no split, take `seed=0` and use it for their patient split and for this sample.
+NIH's first 1,500 images are 391 consecutive patients (one with 66 follow-ups), a sample of 1,500 drawn with seed 42
+has 1,364. Montgomery and Shenzhen, which publish no split, take `seed=0` and use it for their patient split and for
+this sample.
 """
 
 from __future__ import annotations
