@@ -175,7 +175,7 @@ def test_every_real_loader_takes_a_keyword_seed(name):
 
     seed = inspect.signature(catalog._resolve(name)[1]).parameters["seed"]
     assert seed.kind is inspect.Parameter.KEYWORD_ONLY
-    assert seed.default == (0 if name in ("montgomery", "shenzhen") else None), name
+    assert seed.default == 0, name
 
 
 def test_load_draws_a_real_sample_with_its_seed(tmp_path, monkeypatch):
@@ -191,7 +191,9 @@ def test_load_draws_a_real_sample_with_its_seed(tmp_path, monkeypatch):
         assert drawn.meta["file"].tolist() == seeded_sample(files, 2, seed)
         direct = nih.load_nih(image_size=32, num_images=2, seed=seed, progress=False)
         np.testing.assert_array_equal(drawn.images, direct.images)
-    assert nih.load_nih(image_size=32, num_images=2, progress=False).meta["file"].tolist() == files[:2]
+    assert nih.load_nih(image_size=32, num_images=2, seed=None, progress=False).meta["file"].tolist() == files[:2]
+    # the loader's own default is catalog.load's: seed 0
+    assert nih.load_nih(image_size=32, num_images=2, progress=False).meta["file"].tolist() == seeded_sample(files, 2, 0)
 
 
 def test_catalog_and_registry_name_the_same_datasets():

@@ -186,7 +186,7 @@ def load_chexpert(
     num_images: int | None = None,
     split: str = "all",
     views: Sequence[str] | str | None = None,
-    seed: int | None = None,
+    seed: int | None = 0,
     download: bool = False,
     progress: bool = True,
     uncertain: str = "nan",
@@ -206,8 +206,9 @@ def load_chexpert(
         views: keep only these views, from `VIEWS`: e.g. `("PA",)` or `("LATERAL",)`; `None` keeps the frontal
             images (lateral views look nothing like the slide's PA images; the rows marked `Frontal` whose `AP/PA`
             is `LL` or `RL` are laterals, see `view_of`).
-        seed: `None`: the first `num_images` in the source's order; an integer: a random sample of `num_images`,
-            the same for the same seed (`loader_options.choose_rows`; either way in the source's order).
+        seed: an integer (default 0, as in `datasets.load`): a random sample of `num_images`, the same for the
+            same seed; `None`: the first `num_images` in the source's order (`loader_options.choose_rows`; either
+            way returned in the source's order).
         download: CheXpert needs registration: `True` raises the instructions.
         progress: show a progress bar.
         uncertain: -1 policy, `"nan"`, `"ones"` or `"zeros"`.

@@ -152,7 +152,7 @@ def load_jsrt(
     image_size: int = DEFAULT_IMAGE_SIZE,
     num_images: int | None = None,
     split: str = "all",
-    seed: int | None = None,
+    seed: int | None = 0,
     download: bool = False,
     progress: bool = True,
     with_masks: bool = True,
@@ -167,8 +167,9 @@ def load_jsrt(
         num_images: keep `num_images` of the cases on disk (sorted by name); `None` keeps all.
         split: `"all"`: JSRT publishes no split (split by patient with `CXRSet.split`). Every image is PA, so
             there is no `views` argument.
-        seed: `None`: the first `num_images` in the source's order; an integer: a random sample of `num_images`,
-            the same for the same seed (`loader_options.choose_rows`; either way in the source's order).
+        seed: an integer (default 0, as in `datasets.load`): a random sample of `num_images`, the same for the
+            same seed; `None`: the first `num_images` in the source's order (`loader_options.choose_rows`; either
+            way returned in the source's order).
         download: JSRT and SCR need registration: `True` raises the instructions.
         progress: show a progress bar.
         with_masks: attach the SCR masks found under `scr/masks/` (an error if some case lacks one).

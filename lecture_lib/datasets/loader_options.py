@@ -1,17 +1,16 @@
 """The arguments every real loader shares, checked in one place.
 
 Every `load_<name>` takes `data_dir=None, *, image_size=DEFAULT_IMAGE_SIZE, num_images=None, split="all",
-seed=None, download=False, progress=True` (and `views=None` where the source records views), with the defaults of
-`catalog.load` except `seed`: `catalog.load` passes its own (0 by default, the notebooks' `SEED`). Splits use one
+seed=0, download=False, progress=True` (and `views=None` where the source records views), with the defaults of
+`catalog.load` (which passes its `seed`, the notebooks' `SEED`, to every loader). Splits use one
 vocabulary, `SPLITS`, mapped here to each source's own names (CheXpert's `"valid"`, MIMIC-CXR's `"validate"`, NIH's
 `"train_val"`); the old spellings and arguments keep working for one release with a `DeprecationWarning`.
 
 `num_images` and `seed` pick the images the same way in every loader (`choose_rows`, called once the table holds
-only the images on disk): `seed=None` keeps the first `num_images` in the source's order, an integer draws a random
-sample of `num_images`, returned in the source's order. The first rows of a label file are seldom a fair sample:
+only the images on disk): an integer seed (0 by default) draws a random sample of `num_images`, returned in the
+source's order; `seed=None` keeps the first `num_images` in the source's order. The first rows of a label file are seldom a fair sample:
 NIH's first 1,500 images are 391 consecutive patients (one with 66 follow-ups), a sample of 1,500 drawn with seed 42
-has 1,364. Montgomery and Shenzhen, which publish no split, take `seed=0` and use it for their patient split and for
-this sample.
+has 1,364. Montgomery and Shenzhen, which publish no split, also use the seed for their patient split.
 """
 
 from __future__ import annotations

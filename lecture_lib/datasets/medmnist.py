@@ -158,7 +158,7 @@ def load_chestmnist(
     image_size: int = DEFAULT_IMAGE_SIZE,
     num_images: int | None = None,
     split: str = "all",
-    seed: int | None = None,
+    seed: int | None = 0,
     download: bool = False,
     progress: bool = True,
     timeout: float = dl.DEFAULT_TIMEOUT,
@@ -172,8 +172,9 @@ def load_chestmnist(
         num_images: keep `num_images` images of the split; `None` keeps all.
         split: `"all"` (train, val, then test), `"train"`, `"val"` or `"test"` (MedMNIST's split; patient ids are
             not published, so each image is its own patient). Every image is PA: there is no `views` argument.
-        seed: `None`: the first `num_images` in the source's order; an integer: a random sample of `num_images`,
-            the same for the same seed (`loader_options.choose_rows`; either way in the source's order).
+        seed: an integer (default 0, as in `datasets.load`): a random sample of `num_images`, the same for the
+            same seed; `None`: the first `num_images` in the source's order (`loader_options.choose_rows`; either
+            way returned in the source's order).
         download: fetch the npz from Zenodo (MD5-checked) if missing.
         progress: show a progress bar while downloading.
         timeout: download timeout in seconds.
@@ -197,7 +198,7 @@ def load_pneumoniamnist(
     image_size: int = DEFAULT_IMAGE_SIZE,
     num_images: int | None = None,
     split: str = "all",
-    seed: int | None = None,
+    seed: int | None = 0,
     download: bool = False,
     progress: bool = True,
     timeout: float = dl.DEFAULT_TIMEOUT,

@@ -55,7 +55,7 @@ def load_mimic(
     num_images: int | None = None,
     split: str | None = "all",
     views: Sequence[str] | str | None = None,
-    seed: int | None = None,
+    seed: int | None = 0,
     download: bool = False,
     progress: bool = True,
     labeler: str = "chexpert",
@@ -73,8 +73,9 @@ def load_mimic(
         split: `"all"`, or the official `"train"`, `"val"` (the file's `"validate"`) or `"test"`; the former
             `"validate"` and `None` (all) still work, with a `DeprecationWarning`.
         views: keep these `ViewPosition`s, e.g. `("PA",)` or `("LATERAL", "LL")`; `None` keeps PA and AP.
-        seed: `None`: the first `num_images` in the source's order; an integer: a random sample of `num_images`,
-            the same for the same seed (`loader_options.choose_rows`; either way in the source's order).
+        seed: an integer (default 0, as in `datasets.load`): a random sample of `num_images`, the same for the
+            same seed; `None`: the first `num_images` in the source's order (`loader_options.choose_rows`; either
+            way returned in the source's order).
         download: MIMIC-CXR-JPG is credentialed: `True` raises the instructions.
         progress: show a progress bar.
         labeler: `"chexpert"` or `"negbio"`.

@@ -189,7 +189,7 @@ def load_nih(
     num_images: int | None = None,
     split: str = "all",
     views: Sequence[str] | str | None = None,
-    seed: int | None = None,
+    seed: int | None = 0,
     download: bool = False,
     progress: bool = True,
     with_boxes: bool = False,
@@ -211,8 +211,9 @@ def load_nih(
             lists (NIH publishes no validation list: split `"train"` by patient with `CXRSet.split`). The former
             `"train_val"` still works, with a `DeprecationWarning`.
         views: keep only these `View Position`s, e.g. `("PA",)`; `None` keeps PA and AP.
-        seed: `None`: the first `num_images` in the source's order; an integer: a random sample of `num_images`,
-            the same for the same seed (`loader_options.choose_rows`; either way in the source's order).
+        seed: an integer (default 0, as in `datasets.load`): a random sample of `num_images`, the same for the
+            same seed; `None`: the first `num_images` in the source's order (`loader_options.choose_rows`; either
+            way returned in the source's order).
         download: fetch the label files and the archives numbered in `archives` first (resumable by restarting,
             extracted safely). The archives are checked against NIH's MD5s; the label files come from a third-party
             mirror with no published hash, so check them as their `registry.NIH` notes say.

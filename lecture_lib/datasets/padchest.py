@@ -179,7 +179,7 @@ def load_padchest(
     num_images: int | None = None,
     split: str = "all",
     views: Sequence[str] | str | None = None,
-    seed: int | None = None,
+    seed: int | None = 0,
     download: bool = False,
     progress: bool = True,
     num_workers: int | None = None,
@@ -196,8 +196,9 @@ def load_padchest(
         split: `"all"`: PADChest publishes no split (split by patient with `CXRSet.split`).
         views: `Projection` values to keep, from `PROJECTIONS` (any case); `None` keeps the frontal ones, `FRONTAL`
             = `("PA", "AP", "AP_horizontal")`; add `"L"` for laterals.
-        seed: `None`: the first `num_images` in the source's order; an integer: a random sample of `num_images`,
-            the same for the same seed (`loader_options.choose_rows`; either way in the source's order).
+        seed: an integer (default 0, as in `datasets.load`): a random sample of `num_images`, the same for the
+            same seed; `None`: the first `num_images` in the source's order (`loader_options.choose_rows`; either
+            way returned in the source's order).
         download: PADChest needs a request form: `True` raises the instructions.
         progress: show a progress bar.
         num_workers: decoding threads.

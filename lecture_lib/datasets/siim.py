@@ -124,7 +124,7 @@ def load_siim(
     num_images: int | None = None,
     split: str = "all",
     views: Sequence[str] | str | None = None,
-    seed: int | None = None,
+    seed: int | None = 0,
     download: bool = False,
     progress: bool = True,
     only_positive: bool = False,
@@ -141,8 +141,9 @@ def load_siim(
             `CXRSet.split`).
         views: keep these DICOM View Positions, `("PA",)` or `("AP",)`; `None` keeps both (the headers of every
             candidate image are read first when given).
-        seed: `None`: the first `num_images` in the source's order; an integer: a random sample of `num_images`,
-            the same for the same seed (`loader_options.choose_rows`; either way in the source's order).
+        seed: an integer (default 0, as in `datasets.load`): a random sample of `num_images`, the same for the
+            same seed; `None`: the first `num_images` in the source's order (`loader_options.choose_rows`; either
+            way returned in the source's order).
         download: SIIM-ACR is a Kaggle competition: `True` raises the instructions (accept the rules first).
         progress: show a progress bar.
         only_positive: keep only images with a pneumothorax.
