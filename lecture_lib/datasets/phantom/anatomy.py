@@ -721,6 +721,9 @@ def _add_lungs(frame: Frame, patient: Patient, body, projection, lung_ramp, mask
         distance = np.abs(np.abs(x) - 0.25 * level) * (r / cell)
         radius = 2.6 * np.exp2(-0.32 * (generation + level))
         vessels = 3.4 * chord(radius, distance) * np.exp(r * (-1.0 / 170.0))
+        # The hilum is where the vessels enter the lung from the mediastinum: they run up, down and out of it, none
+        # toward the midline, so the branches fade over a wedge that points medially.
+        vessels *= clip((dq / r + 0.6) * 2.5, 0.0, 1.0)
         local += (MU_SOFT * patient.marking_strength) * vessels * ramp_lung
         projection[win] += local
         np.maximum(lung_ramp[win], ramp_lung, out=lung_ramp[win])
