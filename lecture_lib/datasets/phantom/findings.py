@@ -566,12 +566,13 @@ def _render_pneumonia(scene: Scene, patient: Patient, patches: tuple[PneumoniaPa
 
 @dataclass(frozen=True)
 class ConsolidationPatch:
-    """Lobar consolidation in one lung: a lobulated airspace opacity that stops at a fissure, with air bronchograms.
+    """Lobar consolidation in one lung: a lobulated airspace opacity with air bronchograms; on the right it stops at
+    the minor fissure, the sharp edge a PA film shows (the left lung has no minor fissure).
 
     Attributes:
         center: `(u, v)` mm.
         radii: `(horizontal, vertical)` semi-axes (mm).
-        fissure: slope of the fissure that bounds it.
+        fissure: slope of the minor fissure that bounds it (right lung only).
         upper: in an upper lobe (bounded below by the fissure) or a lower one (bounded above).
         side: the lung, `RIGHT` or `LEFT`; the opacity stops at the midline.
         phase: of the lobulated edge and the bronchi.
@@ -625,8 +626,12 @@ def _render_consolidation(
         edge = 0.82 + 0.1 * np.sin(3.0 * angle + phase) + 0.06 * np.sin(5.0 * angle + 2.3 * phase)
         dense = clip((edge - spread) * 2.4 + 0.5, 0.0, 1.0)
         dense *= dense * (3.0 - 2.0 * dense)  # smoothstep: a fluffy border about 8 mm wide
-        fissure = cv + (0.45 * rb if patch.upper else -0.45 * rb) + patch.fissure * du
-        dense *= clip(((fissure - v) if patch.upper else (v - fissure)) * 0.5 + 0.5, 0.0, 1.0)
+        if patch.side == RIGHT:
+            # The minor fissure, nearly horizontal on a PA film, bounds an upper-lobe consolidation below and a
+            # middle-lobe one above. The left lung has no minor fissure, and its oblique fissure is seen obliquely
+            # on a PA film, so a left consolidation fades at its lobulated border only.
+            fissure = cv + (0.45 * rb if patch.upper else -0.45 * rb) + patch.fissure * du
+            dense *= clip(((fissure - v) if patch.upper else (v - fissure)) * 0.5 + 0.5, 0.0, 1.0)
         dense *= lung
         hemithorax = patient.sides[patch.side]
         dq = (u - patient.midline) * hemithorax.sign - hemithorax.hilum
