@@ -103,3 +103,18 @@ def test_bad_num_images_and_rows_are_named():
         choose_rows(TABLE, 2.5, 1)
     with pytest.raises(TypeError, match="rows must be a DataFrame, an array, a list or a tuple, got set"):
         choose_rows({1, 2, 3}, 2, None)
+
+
+LOADERS = ["nih", "chexpert", "mimic", "padchest", "jsrt", "siim", "rsna", "chestmnist", "pneumoniamnist",
+           "montgomery", "shenzhen"]  # fmt: skip
+
+
+@pytest.mark.parametrize("name", LOADERS)
+@pytest.mark.parametrize(("seed", "error", "message"), BAD_SEEDS)
+def test_every_loader_names_a_bad_seed_before_reading_a_file(tmp_path, name, seed, error, message):
+    from lecture_lib import datasets
+
+    if name in ("montgomery", "shenzhen"):  # their seed also draws the patient split, so None is refused
+        message = message.replace("None or ", "")
+    with pytest.raises(error, match=message):
+        getattr(datasets, f"load_{name}")(tmp_path / "nothing", num_images=2, seed=seed)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
-from loader_fixtures import BAD_SEEDS, another_seed, make_chexpert, make_mimic, seeded_sample
+from loader_fixtures import another_seed, make_chexpert, make_mimic, seeded_sample
 
 from lecture_lib import labels
 from lecture_lib.datasets import chexpert, download, mimic
@@ -177,11 +177,3 @@ def test_mimic_num_images_takes_the_first_images_or_a_seeded_sample(tmp_path):
         np.testing.assert_allclose(drawn.images[:, 0, 0, 0], [grey[name] / 255 for name in expected], atol=2 / 255)
         unlabelled = [name.endswith("d4.jpg") for name in expected]  # d4's study has no label row: all NaN
         assert np.isnan(drawn.labels).all(axis=1).tolist() == unlabelled
-
-
-@pytest.mark.parametrize(("seed", "error", "message"), BAD_SEEDS)
-def test_chexpert_and_mimic_name_a_bad_seed_before_reading_files(tmp_path, seed, error, message):
-    with pytest.raises(error, match=message):
-        chexpert.load_chexpert(tmp_path, num_images=2, seed=seed)
-    with pytest.raises(error, match=message):
-        mimic.load_mimic(tmp_path, num_images=2, seed=seed)

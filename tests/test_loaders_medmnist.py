@@ -8,7 +8,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from loader_fixtures import BAD_SEEDS, another_seed, faulty_server, seeded_sample
+from loader_fixtures import another_seed, faulty_server, seeded_sample
 
 from lecture_lib import labels
 from lecture_lib.datasets import download, medmnist, registry
@@ -161,9 +161,3 @@ def test_pneumoniamnist_takes_seed_too(tmp_path):
     ids = [f"pneumoniamnist-val-{index}" for index in range(4)]
     drawn = medmnist.load_pneumoniamnist(tmp_path, image_size=28, num_images=3, split="val", seed=8, progress=False)
     assert drawn.patient_ids.tolist() == seeded_sample(ids, 3, 8)
-
-
-@pytest.mark.parametrize(("seed", "error", "match"), BAD_SEEDS)
-def test_a_bad_seed_is_named_before_the_file_is_read(tmp_path, seed, error, match):
-    with pytest.raises(error, match=match):
-        medmnist.load_chestmnist(tmp_path, image_size=28, num_images=2, seed=seed)

@@ -250,17 +250,17 @@ def test_montgomery_num_images_split_and_seed(tmp_path):
 
 def test_montgomery_arguments_are_checked(tmp_path):
     folder = make_montgomery(tmp_path)
-    for options, message in [
-        ({"image_size": 1}, "image_size must be an integer between 2 and 8192 pixels, got 1"),
-        ({"num_images": 0}, "num_images must be None or a positive integer, got 0"),
-        ({"split": "validation"}, "split must be one of .*'val'.*, got 'validation'"),
-        ({"seed": 1.5}, "seed must be a non-negative integer .*, got 1.5"),
-        ({"seed": -1}, "seed must be a non-negative integer .*, got -1"),
-        ({"seed": None}, "seed must be a non-negative integer .*, got None"),
-        ({"mask_names": ("heart",)}, r"mask_names must be None .*'lungs'.*, got \('heart',\)"),
-        ({"mask_names": 3}, "mask_names must be None .*, got 3"),
+    for options, error, message in [
+        ({"image_size": 1}, ValueError, r"image_size must be an integer in \[2, 8192\], got 1"),
+        ({"num_images": 0}, ValueError, "num_images must be None or a positive integer, got 0"),
+        ({"split": "validation"}, ValueError, "split must be one of .*'val'.*, got 'validation'"),
+        ({"seed": 1.5}, TypeError, "seed must be a non-negative integer, got float 1.5; it seeds the patient split"),
+        ({"seed": -1}, ValueError, "seed must be a non-negative integer, got -1; it seeds the patient split"),
+        ({"seed": None}, TypeError, "seed must be a non-negative integer, got NoneType None"),
+        ({"mask_names": ("heart",)}, ValueError, r"mask_names must be None .*'lungs'.*, got \('heart',\)"),
+        ({"mask_names": 3}, ValueError, "mask_names must be None .*, got 3"),
     ]:
-        with pytest.raises(ValueError, match=message):
+        with pytest.raises(error, match=message):
             montgomery.load_montgomery(folder, progress=False, **options)
 
 
@@ -398,7 +398,7 @@ def test_shenzhen_num_images_draws_its_sample_with_seed_among_the_masked_images(
     with pytest.warns(UserWarning, match="1 of 3 Shenzhen images have no lung mask"):
         masked = shenzhen.load_shenzhen(folder, image_size=8, num_images=1, seed=4, progress=False)
     assert masked.patient_ids.tolist() == seeded_sample(["CHNCXR_0001", "CHNCXR_0002"], 1, 4)  # 0003 has no mask
-    with pytest.raises(ValueError, match="seed must be a non-negative integer .*, got -1"):
+    with pytest.raises(ValueError, match="seed must be a non-negative integer, got -1"):
         shenzhen.load_shenzhen(folder, seed=-1)
 
 

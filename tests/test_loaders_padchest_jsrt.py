@@ -8,7 +8,7 @@ import warnings
 import numpy as np
 import pandas as pd
 import pytest
-from loader_fixtures import BAD_SEEDS, another_seed, make_jsrt, make_padchest, seeded_sample
+from loader_fixtures import another_seed, make_jsrt, make_padchest, seeded_sample
 from PIL import Image
 
 from lecture_lib import labels
@@ -224,11 +224,3 @@ def test_jsrt_num_images_takes_the_first_cases_or_a_seeded_sample(tmp_path):
         expected = seeded_sample(cases, 2, seed)
         assert drawn.patient_ids.tolist() == expected and drawn.masks.shape == (2, 8, 8, 2)
         assert drawn.box_classes[:, 0].tolist() == [codes[name] for name in expected]
-
-
-@pytest.mark.parametrize(("seed", "error", "message"), BAD_SEEDS)
-def test_padchest_and_jsrt_name_a_bad_seed_before_reading_files(tmp_path, seed, error, message):
-    with pytest.raises(error, match=message):
-        padchest.load_padchest(tmp_path, num_images=2, seed=seed)
-    with pytest.raises(error, match=message):
-        jsrt.load_jsrt(tmp_path, num_images=2, seed=seed)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from loader_fixtures import BAD_SEEDS, REALDATA, another_seed, make_rsna, make_siim, ramp, rle2mask, seeded_sample
+from loader_fixtures import REALDATA, another_seed, make_rsna, make_siim, ramp, rle2mask, seeded_sample
 
 from lecture_lib import labels
 from lecture_lib.datasets import download, rsna, siim
@@ -161,11 +161,3 @@ def test_rsna_num_images_takes_the_first_patients_or_a_seeded_sample(tmp_path):
     for seed in range(4):  # views: the sample is drawn among the PA patients bbb and ccc
         drawn = rsna.load_rsna(folder, image_size=16, views="PA", num_images=1, seed=seed, progress=False)
         assert drawn.patient_ids.tolist() == seeded_sample(["bbb", "ccc"], 1, seed)
-
-
-@pytest.mark.parametrize(("seed", "error", "message"), BAD_SEEDS)
-def test_siim_and_rsna_name_a_bad_seed_before_reading_files(tmp_path, seed, error, message):
-    with pytest.raises(error, match=message):
-        siim.load_siim(tmp_path, num_images=2, seed=seed)
-    with pytest.raises(error, match=message):
-        rsna.load_rsna(tmp_path, num_images=2, seed=seed)

@@ -55,6 +55,7 @@ import pandas as pd
 from PIL import Image
 
 from lecture_lib import labels as slide_labels
+from lecture_lib.checks import check_choice, check_count, check_number
 from lecture_lib.datasets import download as dl
 from lecture_lib.datasets.imageio import load_images, read_image
 from lecture_lib.datasets.loader_options import DEFAULT_IMAGE_SIZE, choose_rows, resolve_num_images
@@ -95,22 +96,19 @@ _SOURCES = {"MCUCXR": "montgomery", "CHNCXR": "shenzhen"}
 
 
 def check_options(image_size, num_images, split, seed) -> None:
-    """Validate the arguments every NLM loader takes; raise `ValueError` naming the value received."""
-    if isinstance(image_size, bool) or not isinstance(image_size, int | np.integer) or not 2 <= image_size <= 8192:
-        raise ValueError(f"image_size must be an integer between 2 and 8192 pixels, got {image_size!r}; e.g. 256")
-    if num_images is not None and (
-        isinstance(num_images, bool) or not isinstance(num_images, int | np.integer) or num_images < 1
-    ):
-        raise ValueError(f"num_images must be a positive integer or None (all images), got {num_images!r}")
-    if not isinstance(split, str) or split not in SPLITS:
-        raise ValueError(
-            f"split must be one of {SPLITS}, got {split!r}; NLM publishes no split, so 'train', 'val' and 'test' "
-            f"are a seeded {'/'.join(str(round(100 * share)) for share in SPLIT_FRACTIONS)} % split of the patients"
+    """Validate the arguments every NLM loader takes (`lecture_lib.checks`): `TypeError` for a wrong kind,
+    `ValueError` for a value out of range, each naming the value received."""
+    check_number(image_size, "image_size", low=2, high=8192, integer=True, fix="e.g. 256")
+    check_count(num_images, "num_images", allow_none=True, fix="None reads every image")
+    if split not in SPLITS:
+        check_choice(
+            split,
+            "split",
+            SPLITS,
+            fix=f"NLM publishes no split, so 'train', 'val' and 'test' are a seeded "
+            f"{'/'.join(str(round(100 * share)) for share in SPLIT_FRACTIONS)} % split of the patients",
         )
-    if isinstance(seed, bool) or not isinstance(seed, int | np.integer) or seed < 0:
-        raise ValueError(
-            f"seed must be a non-negative integer (it seeds the patient split and the sample of num_images), got {seed!r}"
-        )
+    check_count(seed, "seed", minimum=0, fix="it seeds the patient split and the sample of num_images")
 
 
 def parse_name(stem: str) -> tuple[str, float]:
@@ -427,7 +425,7 @@ def load_mask_folder(
 
     Raises:
         DatasetNotFoundError: when `images/` or `masks/` is missing or empty, or an image has no mask.
-        ValueError: for a bad `image_size`.
+        TypeError, ValueError: for a bad `image_size`.
     """
     check_options(image_size, None, "all", 0)
     return _read_mask_folder(Path(folder).expanduser(), image_size, None, "all", 0, True, num_workers, progress)
@@ -535,7 +533,8 @@ def load_montgomery(
     Raises:
         DatasetNotFoundError: when neither layout is found (with what to download and where to put it), or masks
             are missing.
-        ValueError: for a bad argument, `right_lung` / `left_lung` asked of the simple layout, a mask whose size
+        TypeError: for an argument of the wrong kind (a float `seed`, a string `num_images`, ...).
+        ValueError: for a bad argument value, `right_lung` / `left_lung` asked of the simple layout, a mask whose size
             differs from its image, or a mask pair whose sides disagree with `MASK_FOLDERS` (see `check_sides`).
     """
     num_images = resolve_num_images(num_images, max_images, "montgomery")

@@ -146,7 +146,8 @@ def load_shenzhen(
     Raises:
         DatasetNotFoundError: when the images are missing (with what to download and where to put it), or the masks
             with `with_masks=True` or a `masks_dir` that does not exist.
-        ValueError: for a bad argument.
+        TypeError: for an argument of the wrong kind (a float `seed`, a string `num_images`, ...).
+        ValueError: for a bad argument value.
     """
     num_images = resolve_num_images(num_images, max_images, "shenzhen")
     check_options(image_size, num_images, split, seed)
