@@ -67,8 +67,8 @@ def load(
         seed: the phantom's seed; for a real source, the seed of the random sample of `num_images` among the
             images on disk (the notebooks pass their `SEED`), so that a part of a large set is not its first patients
             and their follow-ups; `"montgomery"` and `"shenzhen"` also seed their patient split with it. Every real
-            `load_<name>` takes `seed` and passes it to `loader_options.choose_rows`; called directly, most default to
-            `seed=None`, the first `num_images` in the source's order.
+            `load_<name>` takes `seed` (default 0, as here) and passes it to `loader_options.choose_rows`; `seed=None`
+            reads the first `num_images` in the source's order.
         phantom: options for the phantom only, e.g. `{"findings": [...], "acquisition": "standard"}`: passed to
             `phantom.generate` when `name` is `"phantom"`, left out without a word for a real source (it has the
             findings, masks and acquisitions it has). The one place where a notebook puts its phantom-only settings,

@@ -166,10 +166,10 @@ def choose_positions(count: int, num_images: int | None, seed: int | None) -> np
         ValueError: for a `num_images` below 1 or a negative `seed`.
     """
     num_images = check_count(num_images, "num_images", allow_none=True, fix="None reads every image")
-    order = sample_order(count, seed)
+    seed = resolve_seed(seed)
     if num_images is None or num_images >= count:
         return np.arange(count, dtype=np.int64)
-    return np.sort(order[:num_images])
+    return np.sort(sample_order(count, seed)[:num_images])
 
 
 def choose_rows(rows: Rows, num_images: int | None, seed: int | None) -> Rows:

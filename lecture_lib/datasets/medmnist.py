@@ -135,8 +135,8 @@ def _load(flag, data_dir, image_size, num_images, split, seed, download, progres
     images = np.concatenate([part_images for _, part_images, _ in parts])
     raw_labels = np.concatenate([part_labels for _, _, part_labels in parts])
     ids = [f"{flag}-{part}-{index}" for part, part_images, _ in parts for index in range(len(part_images))]
-    if num_images is not None and num_images < len(images):
-        positions = choose_positions(len(images), num_images, seed)
+    positions = choose_positions(len(images), num_images, seed)
+    if len(positions) < len(images):  # a sample: index the arrays (keeping all needs no copy)
         images, raw_labels, ids = images[positions], raw_labels[positions], [ids[row] for row in positions]
     if images.ndim == 4:  # MedMNIST+ stores some sets as RGB; these two are grey, but be safe
         images = images.mean(axis=-1)

@@ -100,14 +100,9 @@ def check_options(image_size, num_images, split, seed) -> None:
     `ValueError` for a value out of range, each naming the value received."""
     check_number(image_size, "image_size", low=2, high=8192, integer=True, fix="e.g. 256")
     check_count(num_images, "num_images", allow_none=True, fix="None reads every image")
-    if split not in SPLITS:
-        check_choice(
-            split,
-            "split",
-            SPLITS,
-            fix=f"NLM publishes no split, so 'train', 'val' and 'test' are a seeded "
-            f"{'/'.join(str(round(100 * share)) for share in SPLIT_FRACTIONS)} % split of the patients",
-        )
+    shares = "/".join(str(round(100 * share)) for share in SPLIT_FRACTIONS)
+    fix = f"NLM publishes no split, so 'train', 'val' and 'test' are a seeded {shares} % split of the patients"
+    check_choice(split, "split", SPLITS, fix=fix)
     check_count(seed, "seed", minimum=0, fix="it seeds the patient split and the sample of num_images")
 
 
